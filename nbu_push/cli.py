@@ -1,0 +1,169 @@
+"""`nbu-push`: click options -> Settings -> run() -> exit code."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+import click
+from dotenv import dotenv_values
+
+from . import __version__
+from .config import settings_from
+from .errors import EXIT_CONFIG, ConfigError, NbuPushError
+from .logs import setup_logging
+
+log = logging.getLogger("nbu_push")
+
+EPILOG = """\b
+Precedence: flag > environment variable > env file > default.
+\b
+Exit codes:
+  0   success: every collector succeeded, every output written
+  1   failed: nothing collected, or an output rejected the data
+  2   usage error (unknown option)
+  3   partial: some collectors failed; the rest was published
+  75  temporary: NetBackup or the Pushgateway unreachable or busy
+  78  configuration error: nothing was sent or written
+"""
+
+
+def _load_env_file(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Eager: turn the env file into click defaults, below flags and the real environment."""
+    path = value or (".env" if os.path.isfile(".env") else None)
+    if path is None:
+        return None
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        ctx.meta["env_file_error"] = f"--env-file: cannot read {path}"
+        return path
+    if os.stat(path).st_mode & 0o077 and "NBU_PUSH_NO_PERMISSION_WARNING" not in os.environ:
+        ctx.meta["env_file_warning"] = (f"env file {path} is readable by group or others;"
+                                        " chmod 600 it if it holds secrets")
+    by_envvar = {p.envvar: p.name for p in ctx.command.params if isinstance(p.envvar, str)}
+    values = dotenv_values(path)
+    ctx.default_map = {by_envvar[k]: v for k, v in values.items() if k in by_envvar and v}
+    return path
+
+
+def _option(flag: str, envvar: str, help_text: str, **kwargs) -> Callable:
+    return click.option(flag, envvar=envvar, show_envvar=True, help=help_text, **kwargs)
+
+
+OPTIONS = [
+    click.option("--env-file", envvar="NBU_PUSH_ENV_FILE", show_envvar=True, is_eager=True,
+                 callback=_load_env_file, expose_value=False,
+                 help="dotenv file with settings [default: ./.env when present]"),
+    _option("--url", "NBU_URL", "NetBackup primary: host, host:port or URL"
+            " [default port 1556, path /netbackup]"),
+    _option("--api-key", "NBU_API_KEY", "NetBackup API key (prefer NBU_API_KEY_FILE)"),
+    _option("--api-key-file", "NBU_API_KEY_FILE", "file holding the API key"),
+    _option("--username", "NBU_USERNAME", "user for POST /login instead of an API key"),
+    _option("--password", "NBU_PASSWORD", "password for --username (prefer NBU_PASSWORD_FILE)"),
+    _option("--password-file", "NBU_PASSWORD_FILE", "file holding the password"),
+    _option("--domain-type", "NBU_DOMAIN_TYPE", "login domain type: NT, vx, unixpwd, ldap"),
+    _option("--domain-name", "NBU_DOMAIN_NAME", "login domain name"),
+    _option("--api-version", "NBU_API_VERSION",
+            "pin the API media-type version, e.g. 12.0 [default: negotiate]"),
+    _option("--ca-bundle", "NBU_CA_BUNDLE", "CA certificate(s) that signed the NetBackup"
+            " server certificate [default: system CAs]"),
+    _option("--insecure", "NBU_INSECURE", "do not verify NetBackup's TLS certificate"
+            " (warned on every run)", is_flag=True, default=False),
+    _option("--timeout", "NBU_TIMEOUT", "per-request timeout [default: 30s]"),
+    _option("--job-window", "NBU_JOB_WINDOW", "jobs that ended within this window are"
+            " counted [default: 1h]"),
+    _option("--concurrency", "NBU_CONCURRENCY", "parallel job cursor chains [default: 4]"),
+    _option("--max-pages", "NBU_MAX_PAGES", "page cap per cursor chain [default: 10000]"),
+    _option("--deadline", "NBU_DEADLINE", "the whole run ends by then [default: 3m]"),
+    _option("--site", "NBU_SITE", "`site` label and Pushgateway grouping key"
+            " [default: the primary's host name]"),
+    _option("--pushgateway", "PUSHGATEWAY_URL", "push to this Pushgateway"),
+    _option("--pushgateway-job", "PUSHGATEWAY_JOB", "Pushgateway job name [default: nbu-push]"),
+    _option("--pushgateway-username", "PUSHGATEWAY_USERNAME", "Pushgateway basic-auth user"),
+    _option("--pushgateway-password", "PUSHGATEWAY_PASSWORD", "Pushgateway basic-auth password"),
+    _option("--pushgateway-token", "PUSHGATEWAY_TOKEN", "bearer token for a proxy in front of"
+            " the Pushgateway"),
+    _option("--pushgateway-ca-bundle", "PUSHGATEWAY_CA_BUNDLE", "CA bundle for an https"
+            " Pushgateway [default: system CAs]"),
+    _option("--textfile", "NBU_PUSH_TEXTFILE", "write this node_exporter textfile (*.prom)"),
+    _option("--dry-run", "NBU_PUSH_DRY_RUN", "print the metrics to stdout; send and write"
+            " nothing", is_flag=True, default=False),
+    _option("--demo", "NBU_PUSH_DEMO", "read the built-in NetBackup simulator instead of a"
+            " server", is_flag=True, default=False),
+    _option("--log-format", "NBU_PUSH_LOG_FORMAT", "text or json [default: text]"),
+    _option("--log-level", "NBU_PUSH_LOG_LEVEL", "debug, info, warning, error [default: info]"),
+]
+
+
+def _with_options(function: Callable) -> Callable:
+    for option in reversed(OPTIONS):
+        function = option(function)
+    return function
+
+
+def _logging_choice(raw: dict) -> tuple[str, str]:
+    log_format = (raw.pop("log_format") or "text").lower()
+    level = (raw.pop("log_level") or "info").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"NBU_PUSH_LOG_FORMAT: {log_format!r} is not text or json")
+    if level not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"NBU_PUSH_LOG_LEVEL: {level!r} is not debug, info, warning or error")
+    return log_format, level
+
+
+@click.command(epilog=EPILOG, context_settings={"max_content_width": 100})
+@_with_options
+@click.version_option(__version__, prog_name="nbu-push")
+@click.pass_context
+def cli(ctx: click.Context, demo: bool, **raw: object) -> None:
+    """Read NetBackup jobs and storage once, publish them for Prometheus, exit.
+
+    Push to a Pushgateway (--pushgateway), write a node_exporter textfile (--textfile),
+    or both; --dry-run prints the metrics instead. Run it from cron, a systemd timer or a
+    Kubernetes CronJob.
+    """
+    try:
+        log_format, level = _logging_choice(raw)
+    except ConfigError as exc:
+        setup_logging("text", "info")
+        log.error("configuration error: %s", exc)
+        ctx.exit(EXIT_CONFIG)
+    secrets = [str(raw.get(k)) for k in ("api_key", "password", "pushgateway_password",
+                                        "pushgateway_token") if raw.get(k)]
+    setup_logging(log_format, level, secrets)
+    if "env_file_warning" in ctx.meta:
+        log.warning("%s", ctx.meta["env_file_warning"])
+    ctx.exit(_main(ctx, demo, raw))
+
+
+def _main(ctx: click.Context, demo: bool, raw: dict) -> int:
+    from .run import run  # imported late: --help stays fast
+
+    simulator = None
+    try:
+        if "env_file_error" in ctx.meta:
+            raise ConfigError(ctx.meta["env_file_error"])
+        if demo:
+            from .simulator.demo import start_demo
+
+            simulator = start_demo(raw)
+        settings = settings_from(raw)
+        from .logs import add_secrets
+
+        add_secrets(settings.secrets())
+        return run(settings)
+    except NbuPushError as exc:
+        label = "configuration error" if isinstance(exc, ConfigError) else "error"
+        log.error("%s: %s", label, exc)
+        return exc.exit_code
+    finally:
+        if simulator is not None:
+            simulator.stop()
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="nbu-push")
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)

@@ -1,0 +1,52 @@
+"""Lenient field access: every field optional, wrong types read as absent, absent is not 0."""
+
+from __future__ import annotations
+
+import math
+
+INT64_MAX = 2**63 - 1
+
+
+def attributes(record: object) -> dict | None:
+    """A record's `attributes` object, or None when the record is malformed."""
+    if not isinstance(record, dict):
+        return None
+    attrs = record.get("attributes")
+    return attrs if isinstance(attrs, dict) else None
+
+
+def number(value: object) -> float | int | None:
+    """An int or float (also from a numeric string); None for null, bools and junk."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            return None
+        if not math.isfinite(parsed):
+            return None
+        return int(parsed) if parsed.is_integer() else parsed
+    return None
+
+
+def label(value: object, missing: str = "unknown") -> str:
+    """A label value from a string or number; `missing` when absent or empty."""
+    if isinstance(value, bool) or value is None:
+        return missing
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip() if isinstance(value, (str, int, float)) else ""
+    return text or missing
+
+
+def capacity(value: object) -> int | None:
+    """A byte count; NetBackup's int64-max placeholder and negatives read as absent."""
+    parsed = number(value)
+    if parsed is None or parsed < 0 or parsed >= INT64_MAX:
+        return None
+    return int(parsed)

@@ -1,0 +1,1 @@
+"""NetBackup REST API access: session, auth, version negotiation, retries, paging."""

@@ -1,0 +1,148 @@
+"""The HTTP session to one NetBackup primary server.
+
+One `requests.Session` per run, a connection pool as large as the concurrency, the media
+type and credentials on every request, retries only where a retry can help, and the run
+deadline on every wait. The credential never leaves this object: not in logs, errors or repr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .. import __version__
+from ..deadline import Deadline
+from ..errors import ApiError, ApiUnavailable, NbuPushError
+from ..retry import Backoff, Retry, parse_retry_after, with_retries
+from ..stats import CollectorStats
+from .errors import RETRYABLE_STATUS, describe_transport_error, error_for_response
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/vnd.netbackup+json;version={}"
+TRANSPORT_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+class NetBackupClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+        pool_size: int = 10,
+        backoff: Backoff | None = None,
+        deadline: Deadline | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.backoff = backoff or Backoff()
+        self.deadline = deadline or Deadline(None)
+        self.api_version: str | None = None
+        self._credential: str | None = None
+        self.session = requests.Session()
+        self.session.verify = verify
+        self.session.headers["User-Agent"] = f"nbu-push/{__version__}"
+        self.session.headers["X-Client-ID"] = f"nbu-push/{__version__}"
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def __repr__(self) -> str:
+        return f"NetBackupClient({self.base_url!r}, api_version={self.api_version!r})"
+
+    def set_credential(self, credential: str | None) -> None:
+        """The API key or login token, sent as is in `Authorization` (no `Bearer`)."""
+        self._credential = credential
+
+    @property
+    def has_credential(self) -> bool:
+        return self._credential is not None
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str | None = None,
+        body: object = None,
+        version: str | None = None,
+        accept: str | None = "json",
+        authenticated: bool = True,
+        stats: CollectorStats | None = None,
+        retry: bool = True,
+    ) -> requests.Response:
+        """Send one request (with retries); return a 2xx/3xx response or raise ApiError."""
+        url = self.base_url + path + (f"?{query}" if query else "")
+        version = version or self.api_version
+        headers: dict[str, str | None] = {"Accept": None}
+        if accept == "json" and version:
+            headers["Accept"] = MEDIA_TYPE.format(version)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = MEDIA_TYPE.format(version)
+        if authenticated and self._credential:
+            headers["Authorization"] = self._credential
+
+        def attempt() -> requests.Response:
+            if self.deadline.expired():
+                raise NbuPushError(f"{method} {path}: run deadline reached")
+            if stats is not None:
+                stats.add(requests=1)
+            try:
+                response = self.session.request(
+                    method, url, data=data, headers=headers,
+                    timeout=self.deadline.cap(self.timeout),
+                )
+            except requests.exceptions.SSLError as exc:
+                raise ApiError(f"{method} {path}: {describe_transport_error(exc)}") from None
+            except TRANSPORT_ERRORS as exc:
+                error = ApiUnavailable(f"{method} {path}: {describe_transport_error(exc)}")
+                if not retry:
+                    raise error from None
+                raise Retry(error) from None
+            if stats is not None:
+                stats.add(bytes_received=len(response.content))
+            if response.status_code < 400:
+                return response
+            error = error_for_response(method, path, response)
+            if retry and response.status_code in RETRYABLE_STATUS:
+                log.debug("%s %s: HTTP %s, will retry", method, path, response.status_code)
+                raise Retry(error, parse_retry_after(response.headers.get("Retry-After")))
+            raise error
+
+        return with_retries(attempt, self.backoff, self.deadline)
+
+    def get_json(
+        self, path: str, query: str | None = None, *, stats: CollectorStats | None = None
+    ) -> dict:
+        """GET a NetBackup JSON document; anything but a JSON object is an ApiError."""
+        response = self.request("GET", path, query=query, stats=stats)
+        return decode_object(response, f"GET {path}")
+
+    def post_json(self, path: str, body: object, **kwargs) -> dict:
+        response = self.request("POST", path, body=body, **kwargs)
+        return decode_object(response, f"POST {path}")
+
+
+def decode_object(response: requests.Response, what: str) -> dict:
+    try:
+        document = json.loads(response.content)
+    except ValueError:
+        raise ApiError(
+            f"{what}: malformed JSON in a {response.status_code} response", response.status_code
+        ) from None
+    if not isinstance(document, dict):
+        raise ApiError(f"{what}: expected a JSON object", response.status_code)
+    return document

@@ -1,0 +1,39 @@
+"""Merge two text expositions family by family, as a Pushgateway POST does."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def family_blocks(text: str) -> dict[str, str]:
+    """Split an exposition written by prometheus_client into `name -> HELP/TYPE/samples`."""
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("# HELP "):
+            current = blocks.setdefault(line.split(" ", 3)[2], [])
+        if current is not None:
+            current.append(line)
+    return {name: "".join(lines) for name, lines in blocks.items()}
+
+
+def is_valid(text: str) -> bool:
+    try:
+        for _ in text_string_to_metric_families(text):
+            pass
+    except (ValueError, TypeError, IndexError):
+        return False
+    return True
+
+
+def merge(previous: bytes, update: bytes) -> bytes:
+    """`update` plus every family of `previous` that `update` does not carry.
+
+    An unparseable `previous` is dropped: node_exporter would skip it anyway.
+    """
+    old_text = previous.decode("utf-8", errors="replace")
+    if not old_text or not is_valid(old_text):
+        return update
+    new_names = family_blocks(update.decode("utf-8")).keys()
+    kept = [block for name, block in family_blocks(old_text).items() if name not in new_names]
+    return update + "".join(kept).encode("utf-8")

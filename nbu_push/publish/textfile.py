@@ -1,0 +1,53 @@
+"""node_exporter textfile: written atomically, readable by node_exporter, never half-written."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from ..errors import PublishError
+from .exposition import merge
+
+FILE_MODE = 0o644
+
+
+def write_atomic(path: str, payload: bytes) -> None:
+    """Temp file in the same directory (not *.prom), fsync, chmod 0644, rename, fsync dir."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)  # defeat the umask
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise PublishError(f"textfile {path}: {exc.strerror or exc}") from None
+    with contextlib.suppress(OSError):  # make the rename durable; not all filesystems can
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class TextfileSink:
+    name = "textfile"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def publish(self, payload: bytes, complete: bool) -> None:
+        if not complete:
+            try:
+                with open(self.path, "rb") as handle:
+                    payload = merge(handle.read(), payload)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise PublishError(f"textfile {self.path}: {exc.strerror or exc}") from None
+        write_atomic(self.path, payload)

@@ -1,0 +1,34 @@
+"""The plain result of one run: what metrics.py turns into the registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .stats import CollectorStats
+
+
+@dataclass
+class CollectorOutcome:
+    name: str
+    success: bool
+    duration_seconds: float
+    stats: CollectorStats
+    data: object = None  # the collector's summary when it succeeded
+    error: BaseException | None = None
+
+
+@dataclass
+class RunReport:
+    site: str
+    started_at: float  # Unix time
+    duration_seconds: float
+    api_version: str | None
+    outcomes: list[CollectorOutcome] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return bool(self.outcomes) and all(outcome.success for outcome in self.outcomes)
+
+    @property
+    def partial(self) -> bool:
+        return not self.success and any(outcome.success for outcome in self.outcomes)

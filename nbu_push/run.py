@@ -1,0 +1,147 @@
+"""One run: collectors in parallel under a deadline, one payload, every sink, one exit code.
+
+No HTTP or file details live here: those belong to netbackup/ and publish/.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+
+from .collect import COLLECTORS, CollectContext
+from .config import Settings
+from .deadline import Deadline
+from .errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, NbuPushError
+from .metrics import render
+from .netbackup.client import NetBackupClient
+from .netbackup.session import close_session, open_session
+from .progress import Progress
+from .publish import Sink
+from .publish.pushgateway import PushgatewaySink
+from .publish.stdout import StdoutSink
+from .publish.textfile import TextfileSink
+from .report import CollectorOutcome, RunReport
+from .stats import CollectorStats
+
+log = logging.getLogger("nbu_push")
+
+
+def exit_code_of(error: BaseException | None) -> int:
+    return error.exit_code if isinstance(error, NbuPushError) else EXIT_FAILED
+
+
+def _run_collector(name: str, client: NetBackupClient, ctx: CollectContext) -> CollectorOutcome:
+    started = time.monotonic()
+    try:
+        data = COLLECTORS[name](client, ctx)
+    except Exception as exc:  # one collector's failure never stops the others
+        if not isinstance(exc, NbuPushError):
+            log.error("collector %s: internal error %s: %s", name, type(exc).__name__, exc)
+        return CollectorOutcome(name, False, time.monotonic() - started, ctx.stats, error=exc)
+    return CollectorOutcome(name, True, time.monotonic() - started, ctx.stats, data=data)
+
+
+def collect(settings: Settings, deadline: Deadline, started_at: float) -> RunReport:
+    """Read NetBackup: open a session, run every collector, close the session."""
+    began = time.monotonic()
+    stats = {name: CollectorStats() for name in COLLECTORS}
+    client = NetBackupClient(settings.base_url, verify=settings.verify, timeout=settings.timeout,
+                             pool_size=settings.concurrency + len(COLLECTORS),
+                             deadline=deadline)
+    report = RunReport(settings.site, started_at, 0.0, None)
+    logged_in = False
+    try:
+        logged_in = open_session(client, settings.credentials, settings.api_version)
+        report.api_version = client.api_version
+        report.outcomes = _run_all(client, settings, deadline, started_at, stats)
+    except NbuPushError as exc:  # no session: every collector failed for the same reason
+        report.outcomes = [CollectorOutcome(name, False, 0.0, stats[name], error=exc)
+                           for name in COLLECTORS]
+    finally:
+        close_session(client, logged_in)
+    report.duration_seconds = time.monotonic() - began
+    return report
+
+
+def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
+             started_at: float, stats: dict[str, CollectorStats]) -> list[CollectorOutcome]:
+    pool = ThreadPoolExecutor(len(COLLECTORS), thread_name_prefix="collector")
+    try:
+        with Progress(stats):
+            futures = {
+                name: pool.submit(_run_collector, name, client, CollectContext(
+                    now=started_at, job_window=settings.job_window,
+                    concurrency=settings.concurrency, max_pages=settings.max_pages,
+                    stats=stats[name]))
+                for name in COLLECTORS
+            }
+            wait_for(futures.values(), timeout=deadline.remaining())
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    outcomes = []
+    for name, future in futures.items():
+        if future.done():
+            outcomes.append(future.result())
+        else:
+            error = NbuPushError(f"collector {name}: run deadline ({settings.deadline:g}s)"
+                                 " reached")
+            outcomes.append(CollectorOutcome(name, False, settings.deadline, stats[name],
+                                             error=error))
+    return outcomes
+
+
+def build_sinks(settings: Settings, deadline: Deadline) -> list[Sink]:
+    if settings.dry_run:
+        return [StdoutSink()]
+    sinks: list[Sink] = []
+    if settings.textfile:
+        sinks.append(TextfileSink(settings.textfile))
+    if settings.pushgateway:
+        gateway = settings.pushgateway
+        sinks.append(PushgatewaySink(
+            gateway.url, gateway.job, {"site": settings.site}, username=gateway.username,
+            password=gateway.password, token=gateway.token, verify=gateway.verify,
+            timeout=settings.timeout, deadline=deadline))
+    return sinks
+
+
+def collection_exit_code(report: RunReport) -> int:
+    if report.success:
+        return EXIT_OK
+    if report.partial:
+        return EXIT_PARTIAL
+    codes = {exit_code_of(outcome.error) for outcome in report.outcomes}
+    return codes.pop() if len(codes) == 1 else EXIT_FAILED
+
+
+def run(settings: Settings, clock=time.time) -> int:
+    """Collect, publish everywhere, log one summary line; return the exit code."""
+    deadline = Deadline(settings.deadline)
+    if settings.verify is False:
+        log.warning("TLS verification is OFF for %s (--insecure): the API key can be"
+                    " intercepted; set NBU_CA_BUNDLE instead", settings.base_url)
+    report = collect(settings, deadline, clock())
+    for outcome in report.outcomes:
+        if outcome.error is not None:
+            log.error("collector %s failed: %s", outcome.name, outcome.error,
+                      extra={"collector": outcome.name, "site": settings.site})
+    code = collection_exit_code(report)
+    payload = render(report)
+    for sink in build_sinks(settings, Deadline(max(deadline.remaining() or 0, 10.0))):
+        try:
+            sink.publish(payload, complete=report.success)
+        except NbuPushError as exc:
+            log.error("%s", exc, extra={"sink": sink.name, "site": settings.site})
+            if code in (EXIT_OK, EXIT_PARTIAL):
+                code = exit_code_of(exc)
+    summary = " ".join(
+        f"{o.name}={'ok' if o.success else 'failed'}({o.stats.records} records,"
+        f" {o.stats.requests} requests)" for o in report.outcomes)
+    outcome = "success" if report.success else "partial" if report.partial else "failed"
+    log.info("run %s: %s duration=%.2fs exit_code=%d", outcome, summary,
+             report.duration_seconds, code,
+             extra={"site": settings.site, "exit_code": code,
+                    "duration_seconds": round(report.duration_seconds, 3)})
+    return code

@@ -1,0 +1,45 @@
+"""`nbu-simulator`: serve simulated NetBackup data until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+
+from .server import Faults, Simulator
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nbu-simulator", description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--jobs", type=int, default=5000)
+    parser.add_argument("--units", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tls", action="store_true", help="HTTPS with a self-signed cert")
+    parser.add_argument("--versions", default="14.0,13.0,12.0")
+    parser.add_argument("--api-key", default=None)
+    parser.add_argument("--faults", default="", help="e.g. latency_ms=20,burst_503=2")
+    args = parser.parse_args(argv)
+    try:
+        faults = Faults.parse(args.faults)
+    except ValueError as exc:
+        parser.error(str(exc))
+    simulator = Simulator(jobs=args.jobs, units=args.units, seed=args.seed, tls=args.tls,
+                          versions=tuple(args.versions.split(",")), api_key=args.api_key,
+                          faults=faults, port=args.port)
+    simulator.start()
+    print(json.dumps({"url": simulator.url, "api_key": simulator.api_key,
+                      "username": simulator.username, "password": simulator.password,
+                      "ca_file": simulator.ca_file}), flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        simulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

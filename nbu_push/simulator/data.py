@@ -1,0 +1,253 @@
+"""Deterministic NetBackup jobs and storage units, with the true aggregates for a window.
+
+`Dataset.truth` is an independent re-implementation of what nbu-push must publish, written
+against the records, not against nbu-push's code, so end-to-end tests can catch both sides.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+JOB_TYPES = [("BACKUP", 70), ("DUPLICATE", 8), ("REPLICATE", 5), ("RESTORE", 4),
+             ("SNAPSHOT", 5), ("DBBACKUP", 5), ("IMAGEDELETE", 3)]
+POLICY_TYPES = [("STANDARD", 30), ("WINDOWS_NT", 20), ("VMWARE", 25), ("HYPERV", 5),
+                ("ORACLE", 8), ("MS_SQL_SERVER", 7), ("NBU_CATALOG", 2), ("NDMP", 3)]
+FAILURES = [2, 13, 24, 41, 50, 58, 71, 96, 150, 156, 196, 800, 2074]
+STORAGE = [  # storageCategory, storageType, storageSubType, has capacity
+    ("MSDP", "DISK", "PureDisk", True), ("ADVANCED_DISK", "DISK", "AdvancedDisk", True),
+    ("BASIC_DISK", "DISK", "BasicDisk", True), ("TAPE", "Tape", "Tape", False),
+    ("CLOUD", "DISK", "Cloud", False), ("OPEN_STORAGE", "DISK", "OpenStorage", True),
+]
+
+
+def iso_ms(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+    return rng.choices([name for name, _ in weighted], [w for _, w in weighted])[0]
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"PT{hours}H{minutes}M{secs}S" if hours else f"PT{minutes}M{secs}S"
+
+
+@dataclass
+class Job:
+    """The filterable and aggregated fields, plus the full record rendered once."""
+
+    job_id: int
+    end_ms: int | None
+    start_ms: int
+    state: str
+    status: int
+    job_type: str
+    policy_type: str
+    client: str
+    parent_id: int
+    child_count: int
+    kb: int
+    kb_data: int | None
+    files: int
+    rendered: bytes = b""
+
+    def attributes(self, rng: random.Random) -> dict:
+        end = self.end_ms
+        elapsed = ((end - self.start_ms) // 1000) if end else 0
+        attrs = {
+            "jobId": self.job_id, "acceleratorOptimization": 0.0,
+            "activeElapsedTime": _duration(elapsed), "activeProcessId": rng.randint(1000, 65000),
+            "activeTryStartTime": iso_ms(self.start_ms), "applicationType": "",
+            "auditDomainName": "", "auditDomainType": 0, "auditUserName": "",
+            "assetID": f"asset-{self.job_id % 997}", "assetDisplayableName": self.client,
+            "workloadDisplayName": self.policy_type.title(),
+            "backupId": f"{self.client}_{self.start_ms // 1000}",
+            "childCount": self.child_count, "clientName": self.client, "compression": 0,
+            "compressionSpaceRatio": 0.0, "controlHost": "", "copyNumber": 1, "currentFile": "",
+            "currentOperation": 0, "dataMovement": "STANDARD", "dteMode": "OFF",
+            "dedupRatio": round(rng.uniform(1.0, 20.0), 2), "dedupSpaceRatio": 0.0,
+            "destinationMediaId": "", "destinationStorageUnitName": "stu-msdp-0",
+            "destinationMediaServerName": "media01.example.com", "dumpHost": "",
+            "elapsedTime": _duration(elapsed), "estimatedFiles": self.files,
+            "frozenImage": 0, "instanceDatabaseName": "", "jobGroup": "", "jobOwner": "root",
+            "jobPath": (f"{self.parent_id}.{self.job_id}" if self.parent_id != self.job_id
+                        else str(self.job_id)),
+            "jobQueueReason": 0, "jobQueueResource": "", "jobSubType": "IMMEDIATE",
+            "jobType": self.job_type, "cancellable": 0,
+            "kilobytesToTransfer": self.kb, "kilobytesTransferred": self.kb,
+            "lastUpdateTime": iso_ms(end or self.start_ms), "mainProcessId": 0,
+            "numberOfFiles": self.files, "numberOfTapeToEject": 0, "offHostType": "STANDARD",
+            "parentJobId": self.parent_id, "percentComplete": 100 if end else 40,
+            "policyName": f"{self.policy_type.lower()}-policy-{self.job_id % 23}",
+            "policyType": self.policy_type, "priority": 0, "profileName": "",
+            "restartable": 0, "restoreBackupIDs": "", "resumable": 0, "retentionLevel": 1,
+            "robotName": "", "scheduleName": "daily-incr",
+            "scheduleType": "DIFFERENTIAL_INCREMENTAL",
+            "sessionId": self.job_id // 10, "sourceMediaId": "", "sourceMediaServerName": "",
+            "sourceStorageUnitName": "", "startTime": iso_ms(self.start_ms),
+            "state": self.state, "status": self.status, "streamNumber": 0,
+            "submissionType": 0, "suspendable": 0,
+            "transferRate": self.kb // max(elapsed, 1), "transportType": "LAN", "try": 1,
+            "vaultName": "",
+        }
+        if end is not None:
+            attrs["endTime"] = iso_ms(end)
+        if self.kb_data is not None:
+            attrs["kilobytesDataTransferred"] = self.kb_data
+        return attrs
+
+
+@dataclass
+class StorageUnit:
+    name: str
+    category: str
+    storage_type: str
+    free: int | None
+    used: int | None
+    total: int | None
+    rendered: bytes = b""
+
+
+@dataclass
+class Truth:
+    """What nbu-push must publish: finished jobs by (jobType, policyType, status)."""
+
+    finished: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    transferred_bytes: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    data_transferred_bytes: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    files: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    def failed(self) -> int:
+        return sum(n for (jt, _, st), n in self.finished.items() if int(st) > 1)
+
+    def bytes_by_job_type(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for (job_type, _, _), value in self.transferred_bytes.items():
+            out[job_type] = out.get(job_type, 0) + value
+        return out
+
+
+@dataclass
+class Dataset:
+    anchor_ms: int
+    jobs: list[Job]
+    units: list[StorageUnit]
+
+    def truth(self, start_ms: int, end_ms: int) -> Truth:
+        truth = Truth()
+        for job in self.jobs:
+            if job.end_ms is None or not start_ms <= job.end_ms < end_ms:
+                continue
+            key = (job.job_type, job.policy_type, str(job.status))
+            truth.finished[key] = truth.finished.get(key, 0) + 1
+            if job.child_count == 0:
+                truth.transferred_bytes[key] = truth.transferred_bytes.get(key, 0) + job.kb * 1024
+                truth.files[key] = truth.files.get(key, 0) + job.files
+                if job.kb_data is not None:
+                    truth.data_transferred_bytes[key] = (
+                        truth.data_transferred_bytes.get(key, 0) + job.kb_data * 1024)
+        return truth
+
+
+def _job_record(job: Job, base: str, rng: random.Random) -> bytes:
+    href = f"{base}/admin/jobs/{job.job_id}"
+    record = {
+        "type": "job", "id": str(job.job_id),
+        "links": {"self": {"href": href}, "try-logs": {"href": href + "/try-logs"},
+                  "file-lists": {"href": href + "/file-lists"}},
+        "meta": {"page": {"cursor": str(job.job_id)}},
+        "attributes": job.attributes(rng),
+    }
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | None = None,
+             base: str = "https://nbu-primary.example.com:1556/netbackup") -> Dataset:
+    """Jobs ending between 5 h and 1 min before `anchor_ms`; 80 % in the last 50 minutes.
+
+    About 5 % of jobs are still ACTIVE or QUEUED (no endTime); about one backup in ten is
+    a parent whose `kilobytesTransferred` repeats the sum of its children.
+    """
+    rng = random.Random(seed)
+    anchor = anchor_ms if anchor_ms is not None else int(datetime.now(timezone.utc)
+                                                         .timestamp() * 1000)
+    made: list[Job] = []
+    job_id = 100_000
+    while len(made) < jobs:
+        job_id += 1
+        recent = rng.random() < 0.8
+        end = anchor - rng.randint(60_000, 50 * 60_000) if recent else \
+            anchor - rng.randint(70 * 60_000, 5 * 3600_000)
+        state, status = "DONE", 0
+        roll = rng.random()
+        if roll < 0.03:
+            state, end = "ACTIVE", None
+        elif roll < 0.05:
+            state, end = "QUEUED", None
+        else:
+            outcome = rng.random()
+            if outcome < 0.08:
+                status = 1
+            elif outcome < 0.15:
+                status = rng.choice(FAILURES)
+                state = "INCOMPLETE" if rng.random() < 0.2 else "DONE"
+        start = (end or anchor) - rng.randint(30_000, 3 * 3600_000)
+        job_type, policy_type = _pick(rng, JOB_TYPES), _pick(rng, POLICY_TYPES)
+        client = f"client{rng.randint(1, 400):03d}.example.com"
+        n_children = rng.randint(2, 4) if (job_type == "BACKUP" and state == "DONE"
+                                             and rng.random() < 0.1
+                                             and len(made) + 5 <= jobs) else 0
+        children = []
+        for _ in range(n_children):
+            job_id += 1
+            kb = rng.randint(1_000, 50_000_000)
+            children.append(Job(job_id, end, start, "DONE", status, job_type, policy_type,
+                                client, job_id - len(children) - 1, 0, kb,
+                                int(kb * rng.uniform(0.05, 0.9)), rng.randint(10, 200_000)))
+        parent_id = job_id - n_children
+        for child in children:
+            child.parent_id = parent_id
+        kb = sum(c.kb for c in children) or rng.randint(0, 80_000_000)
+        kb_data = None if rng.random() < 0.05 else int(kb * rng.uniform(0.05, 0.9))
+        files = sum(c.files for c in children) or rng.randint(0, 500_000)
+        made.append(Job(parent_id, end, start, state, status, job_type, policy_type, client,
+                        parent_id, n_children, kb, kb_data, files))
+        made.extend(children)
+    made = made[:jobs]
+    for job in made:
+        job.rendered = _job_record(job, base, rng)
+
+    stus = []
+    for index in range(units):
+        category, storage_type, subtype, has_capacity = STORAGE[index % len(STORAGE)]
+        total = rng.randint(10, 500) * 1024**4 if has_capacity else None
+        used = int(total * rng.uniform(0.1, 0.97)) if total else None
+        free = total - used if total and used is not None else None
+        name = f"stu-{category.lower().replace('_', '-')}-{index}"
+        stus.append(StorageUnit(name, category, storage_type, free, used, total))
+        attrs = {
+            "name": name, "storageCategory": category, "storageType": storage_type,
+            "storageSubType": subtype, "storageServerType": subtype, "isCloudSTU":
+            category == "CLOUD", "maxFragmentSizeMegabytes": 524288, "wormCapable": False,
+            "useWorm": False, "onDemandOnly": False, "hostLabel": "media01.example.com",
+        }
+        if category == "TAPE":
+            attrs["maxConcurrentDrives"] = 4
+        else:
+            attrs["maxConcurrentJobs"] = 20
+        if has_capacity:
+            attrs.update(freeCapacityBytes=free, totalCapacityBytes=total,
+                         usedCapacityBytes=used)
+        record = {"type": "storageUnit", "id": name,
+                  "links": {"self": {"href": f"{base}/storage/storage-units/{name}"}},
+                  "attributes": attrs,
+                  "relationships": {"diskPool": {"data": {"type": "diskPool",
+                                                          "id": f"dp-{index}"}}}}
+        stus[-1].rendered = json.dumps(record, separators=(",", ":")).encode()
+    return Dataset(anchor, made, stus)

@@ -1,0 +1,442 @@
+"""The simulator's HTTP(S) server: a thread serving a Dataset with the NetBackup contract.
+
+Each response goes out in one write with TCP_NODELAY, so latency measured against it is
+the injected latency, not Nagle's algorithm meeting delayed ACKs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import secrets
+import socket
+import ssl
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import OrderedDict
+from dataclasses import dataclass, field, fields
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .data import Dataset, Job, generate, iso_ms
+from .odata import FilterError, compile_filter
+
+JSON_TYPE = "application/vnd.netbackup+json;version={}"
+DATA_PATHS = ("/admin/jobs", "/storage/")
+SORTS = {"jobId": lambda j: j.job_id, "endTime": lambda j: (j.end_ms or -1, j.job_id),
+         "startTime": lambda j: (j.start_ms, j.job_id)}
+
+
+@dataclass
+class Faults:
+    """Fault injection; `n`-th counts data requests (jobs and storage) from 1."""
+
+    latency_ms: float = 0.0  # added to every response
+    jitter_ms: float = 0.0  # plus a uniform random 0..jitter
+    burst_503: int = 0  # the first n data requests answer 503
+    always_503: bool = False  # every data request answers 503
+    reset_at: int = 0  # the n-th data request: connection reset mid-response
+    stall_at: int = 0  # the n-th data request: no answer for stall_seconds
+    stall_seconds: float = 30.0
+    malformed_at: int = 0  # the n-th data request: truncated JSON with status 200
+    html_502_at: int = 0  # the n-th data request: a proxy's HTML 502 page
+    unauthorized_after: int = 0  # data requests after the n-th answer 401
+    repeat_cursor: bool = False  # /admin/jobs always returns the same next cursor
+    empty: bool = False  # 200 with empty data (what missing RBAC permissions look like)
+    bad_record: bool = False  # one malformed record in the first jobs page
+    path: str = ""  # only data paths starting with this count and get faults
+
+    @classmethod
+    def parse(cls, spec: str) -> Faults:
+        """`latency_ms=20,burst_503=3,repeat_cursor` (a bare name means true)."""
+        faults, known = cls(), {f.name: f for f in fields(cls)}
+        for item in filter(None, (part.strip() for part in spec.split(","))):
+            name, _, value = item.partition("=")
+            name = name.strip().replace("-", "_")
+            if name not in known:
+                raise ValueError(f"unknown fault {name!r}; known: {', '.join(known)}")
+            kind = type(getattr(faults, name))
+            setattr(faults, name, kind(value) if value and kind is not bool else
+                    (value.lower() in ("1", "true", "yes") if value else True))
+        return faults
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str  # below /netbackup
+    raw_query: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+@dataclass
+class _State:
+    tokens: set[str] = field(default_factory=set)
+    data_requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    simulator: Simulator
+
+
+def _error(code: int, message: str, details: list[str] | None = None) -> bytes:
+    return json.dumps({"errorCode": code, "errorMessage": message,
+                       "errorDetails": details or []}).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, content_type: str = "application/json",
+              headers: dict[str, str] | None = None) -> None:
+        reason = self.responses.get(status, ("",))[0]
+        head = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {content_type}",
+                f"Content-Length: {len(body)}", "X-Request-ID: " + secrets.token_hex(8)]
+        head += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+
+    def _reset(self, body: bytes) -> None:
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        self.wfile.write(head + body[: len(body) // 2])
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        sim = self.server.simulator
+        url = urllib.parse.urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = url.path.removeprefix("/netbackup")
+        sim.requests.append(RecordedRequest(method, path, url.query, dict(self.headers), body))
+        faults = sim.faults
+        if faults.latency_ms or faults.jitter_ms:
+            time.sleep((faults.latency_ms + random.uniform(0, faults.jitter_ms)) / 1000)
+        if not url.path.startswith("/netbackup/"):
+            return self._send(404, _error(404, "Not found."))
+        route = ROUTES.get((method, path))
+        if route is None and method == "GET" and path.startswith("/admin/jobs/"):
+            route = _Handler.job_by_id
+        if route is None:
+            return self._send(404, _error(404, f"No such resource: {path}"))
+        params = {urllib.parse.unquote(k): urllib.parse.unquote(v) for k, _, v in
+                  (item.partition("=") for item in url.query.split("&") if item)}
+        if route not in (_Handler.ping, _Handler.login):
+            version = self._version()
+            if version is None:
+                return None
+            if not self._authorized():
+                return self._send(401, _error(401, "The Authorization header is missing,"
+                                  " the token is invalid, or you do not have permission"
+                                  " for this action."))
+        else:
+            version = None
+        if path.startswith(DATA_PATHS) and (not faults.path or path.startswith(faults.path)):
+            with sim.state.lock:
+                sim.state.data_requests += 1
+                number = sim.state.data_requests
+            if self._fault(number):
+                return None
+        return route(self, path=path, params=params, body=body, version=version)
+
+    def _version(self) -> str | None:
+        accept = self.headers.get("Accept", "")
+        served = self.server.simulator.versions
+        prefix = "application/vnd.netbackup+json;version="
+        if accept.startswith(prefix) and accept[len(prefix):] in served:
+            return accept[len(prefix):]
+        self._send(406, _error(406, "Invalid Accept type. Make sure your Accept header"
+                               " matches what this API produces."))
+        return None
+
+    def _authorized(self) -> bool:
+        sim = self.server.simulator
+        credential = self.headers.get("Authorization", "")
+        return bool(credential) and (credential == sim.api_key or credential in sim.state.tokens)
+
+    def _fault(self, number: int) -> bool:
+        faults = self.server.simulator.faults
+        if faults.always_503 or number <= faults.burst_503:
+            self._send(503, _error(503, "The server is busy."))
+        elif number == faults.html_502_at:
+            self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
+        elif number == faults.malformed_at:
+            self._send(200, b'{"data": [{"type": "job", "attributes": {"jobId": 1')
+        elif number == faults.reset_at:
+            self._reset(b'{"data": []' + b" " * 4096 + b"}")
+        elif number == faults.stall_at:
+            time.sleep(faults.stall_seconds)
+            self.close_connection = True
+        elif faults.unauthorized_after and number > faults.unauthorized_after:
+            self._send(401, _error(401, "The token is invalid."))
+        else:
+            return False
+        return True
+
+    # -- endpoints -----------------------------------------------------------------------
+    def ping(self, **_: object) -> None:
+        top = max(self.server.simulator.versions, key=lambda v: tuple(map(int, v.split("."))))
+        self._send(200, str(int(time.time() * 1000)).encode(),
+                   f"text/vnd.netbackup+plain;version={top}", {"X-NetBackup-API-Version": top})
+
+    def login(self, body: bytes, **_: object) -> None:
+        sim = self.server.simulator
+        content_type = self.headers.get("Content-Type", "")
+        version = content_type.partition("version=")[2]
+        if not content_type.startswith("application/vnd.netbackup+json;version="):
+            return self._send(415, _error(415, "Unsupported Media Type."))
+        if version not in sim.versions or self._version() is None:
+            if version not in sim.versions:
+                self._send(406, _error(406, "Invalid Accept type."))
+            return None
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return self._send(400, _error(400, "Bad request."))
+        if request.get("userName") != sim.username or request.get("password") != sim.password:
+            return self._send(401, _error(401, "The user name, password or API Key is wrong."))
+        token = secrets.token_urlsafe(32)
+        sim.state.tokens.add(token)
+        self._send(201, json.dumps({"token": token, "tokenType": "BEARER",
+                                    "validity": 86400}).encode(), JSON_TYPE.format(version))
+        return None
+
+    def logout(self, **_: object) -> None:
+        self.server.simulator.state.tokens.discard(self.headers.get("Authorization", ""))
+        self._send(204, b"")
+
+    def jobs(self, params: dict[str, str], version: str, **_: object) -> None:
+        sim = self.server.simulator
+        try:
+            limit = int(params.get("page[limit]", "10"))
+        except ValueError:
+            limit = -1
+        if not 0 <= limit <= 100:
+            return self._send(400, _error(400, "Bad request.",
+                                          ["page[limit] must be between 0 and 100"]))
+        try:
+            ordered, position = sim.filtered(params.get("filter", ""), params.get("sort", ""))
+        except (FilterError, KeyError) as exc:
+            return self._send(400, _error(9401, str(exc).strip("'")))
+        start, end = 0, len(ordered)
+        try:
+            if "page[after]" in params:
+                start = position[params["page[after]"]] + 1
+            if "page[before]" in params:
+                end = position[params["page[before]"]]
+                start = max(start, end - limit)
+        except KeyError:
+            return self._send(400, _error(400, "Bad request.", ["unknown page cursor"]))
+        page = ordered[start:min(end, start + limit)]
+        if sim.faults.empty:
+            page = []
+        items = [job.rendered for job in page]
+        if sim.faults.bad_record and start == 0 and items:
+            items[0] = b'"not a job record"'
+        pagination: dict[str, object] = {"limit": limit}
+        if page and start + len(page) < end:
+            pagination["next"] = str(ordered[0].job_id if sim.faults.repeat_cursor
+                                     else page[-1].job_id)
+        if page and start > 0:
+            pagination["prev"] = str(page[0].job_id)
+        base = sim.url + "/admin/jobs"
+        links = {"self": {"href": base}, "first": {"href": base}}
+        if "next" in pagination:
+            links["next"] = {"href": f"{base}?page[after]={pagination['next']}"}
+        body = (b'{"links":' + json.dumps(links).encode() + b',"data":[' + b",".join(items)
+                + b'],"meta":{"pagination":' + json.dumps(pagination).encode() + b"}}")
+        self._send(200, body, JSON_TYPE.format(version))
+        return None
+
+    def job_by_id(self, path: str, version: str, **_: object) -> None:
+        wanted = path.rsplit("/", 1)[-1]
+        for job in self.server.simulator.dataset.jobs:
+            if str(job.job_id) == wanted:
+                return self._send(200, b'{"data":' + job.rendered + b"}",
+                                  JSON_TYPE.format(version))
+        return self._send(404, _error(404, f"The job {wanted} was not found."))
+
+    def jobs_count(self, body: bytes, version: str, **_: object) -> None:
+        sim = self.server.simulator
+        try:
+            request = json.loads(body)
+            attributes = request["data"]["attributes"]
+            assert request["data"]["type"] == "jobCount"
+            text = attributes.get("filter", "")
+            count = len(sim.filtered(text, "jobId")[0])
+        except FilterError as exc:
+            return self._send(400, _error(9401, str(exc)))
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return self._send(400, _error(400, "Bad request."))
+        self._send(200, json.dumps({"data": {"type": "jobCount", "id": secrets.token_hex(4),
+                                             "attributes": {"count": count,
+                                                            "filter": text}}}).encode(),
+                   JSON_TYPE.format(version))
+        return None
+
+    def _offset_page(self, records: list[bytes], params: dict[str, str], version: str) -> None:
+        try:
+            limit = int(params.get("page[limit]", "10"))
+            offset = int(params.get("page[offset]", "0"))
+        except ValueError:
+            limit, offset = -1, -1
+        if not 1 <= limit <= 500 or offset < 0:
+            return self._send(400, _error(400, "Bad request.",
+                                          ["page[limit] 1..500, page[offset] >= 0"]))
+        if self.server.simulator.faults.empty:
+            records = []
+        count = len(records)
+        pages = math.ceil(count / limit)
+        pagination = {"count": count, "pages": pages, "page": offset // limit,
+                      "offset": offset, "limit": limit, "first": 0,
+                      "last": max(0, (pages - 1) * limit)}
+        if offset + limit < count:
+            pagination["next"] = offset + limit
+        if offset > 0:
+            pagination["prev"] = max(0, offset - limit)
+        body = (b'{"links":{},"data":[' + b",".join(records[offset:offset + limit])
+                + b'],"meta":{"pagination":' + json.dumps(pagination).encode() + b"}}")
+        self._send(200, body, JSON_TYPE.format(version))
+        return None
+
+    def storage_units(self, params: dict[str, str], version: str, **_: object) -> None:
+        units = [unit.rendered for unit in self.server.simulator.dataset.units]
+        self._offset_page(units, params, version)
+
+    def disk_pools(self, params: dict[str, str], version: str, **_: object) -> None:
+        self._offset_page(self.server.simulator.disk_pools, params, version)
+
+
+ROUTES = {
+    ("GET", "/ping"): _Handler.ping,
+    ("POST", "/login"): _Handler.login,
+    ("POST", "/logout"): _Handler.logout,
+    ("GET", "/admin/jobs"): _Handler.jobs,
+    ("POST", "/admin/jobs-count-requests"): _Handler.jobs_count,
+    ("GET", "/storage/storage-units"): _Handler.storage_units,
+    ("GET", "/storage/disk-pools"): _Handler.disk_pools,
+}
+
+
+def _self_signed(directory: str) -> tuple[str, str]:
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+         "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True)
+    return cert, key
+
+
+class Simulator:
+    """Serve a Dataset on 127.0.0.1; use as a context manager or start()/stop()."""
+
+    def __init__(self, dataset: Dataset | None = None, *, jobs: int = 5000, units: int = 12,
+                 seed: int = 1, versions: tuple[str, ...] = ("14.0", "13.0", "12.0"),
+                 api_key: str | None = None, username: str = "nbuadmin",
+                 password: str | None = None, faults: Faults | None = None,
+                 host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
+        self.dataset = dataset or generate(jobs=jobs, units=units, seed=seed)
+        self.versions = versions
+        self.api_key = api_key or "sim-" + secrets.token_hex(16)
+        self.username = username
+        self.password = password or "sim-pw-" + secrets.token_hex(8)
+        self.faults = faults or Faults()
+        self.state = _State()
+        self.requests: list[RecordedRequest] = []
+        self.disk_pools = [json.dumps({"type": "diskPool", "id": f"dp-{i}", "attributes": {
+            "name": f"dp-{i}", "sType": "PureDisk", "storageCategory": unit.category,
+            "diskPoolState": "UP", "usableSizeBytes": unit.total,
+            "availableSpaceBytes": unit.free, "usedCapacityBytes": unit.used,
+            "wormCapable": False, "mediaServersCount": 1, "diskVolumes": []}}).encode()
+            for i, unit in enumerate(self.dataset.units) if unit.total]
+        self._cache: OrderedDict[tuple[str, str], tuple[list[Job], dict[str, int]]] = \
+            OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._tls_dir = tempfile.TemporaryDirectory(prefix="nbu-sim-") if tls else None
+        self.ca_file: str | None = None
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.simulator = self
+        if self._tls_dir is not None:
+            cert, key = _self_signed(self._tls_dir.name)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self.ca_file = cert
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
+                                        name="nbu-simulator")
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self._tls_dir is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/netbackup"
+
+    def filtered(self, text: str, sort: str) -> tuple[list[Job], dict[str, int]]:
+        """Jobs matching `filter` in `sort` order, with cursor positions; cached per query."""
+        key = (text, sort)
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        predicate = compile_filter(text) if text else (lambda job: True)
+        descending = sort.startswith("-")
+        order = SORTS[sort.lstrip("-") or "startTime"]
+        ordered = sorted((job for job in self.dataset.jobs if predicate(job)), key=order,
+                         reverse=descending or not sort)
+        entry = (ordered, {str(job.job_id): n for n, job in enumerate(ordered)})
+        with self._cache_lock:
+            self._cache[key] = entry
+            while len(self._cache) > 64:
+                self._cache.popitem(last=False)
+        return entry
+
+    def truth(self, window_seconds: float, end_ms: int | None = None):
+        end = self.dataset.anchor_ms if end_ms is None else end_ms
+        return self.dataset.truth(end - int(window_seconds * 1000), end)
+
+    def start(self) -> Simulator:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+__all__ = ["Faults", "RecordedRequest", "Simulator", "iso_ms"]
