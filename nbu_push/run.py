@@ -123,8 +123,12 @@ def run(settings: Settings, clock=time.time) -> int:
         log.warning("TLS verification is OFF for %s (--insecure): the API key can be"
                     " intercepted; set NBU_CA_BUNDLE instead", settings.base_url)
     report = collect(settings, deadline, clock())
-    for outcome in report.outcomes:
-        if outcome.error is not None:
+    errors = {id(o.error): o for o in report.outcomes if o.error is not None}
+    if len(errors) == 1 and len(report.outcomes) > 1 and not report.partial:
+        log.error("NetBackup session failed: %s", report.outcomes[0].error,
+                  extra={"site": settings.site})
+    else:
+        for outcome in errors.values():
             log.error("collector %s failed: %s", outcome.name, outcome.error,
                       extra={"collector": outcome.name, "site": settings.site})
     code = collection_exit_code(report)

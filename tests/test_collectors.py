@@ -1,0 +1,164 @@
+"""Jobs and storage collectors against requests-mock: exact URLs, paging, lenient parsing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from nbu_push.collect.base import CollectContext
+from nbu_push.collect.jobs import JobsSummary, collect_jobs, split_window
+from nbu_push.collect.storage import StorageSummary, collect_storage
+from nbu_push.errors import ApiError
+from nbu_push.netbackup.client import NetBackupClient
+from nbu_push.retry import Backoff
+
+BASE = "https://nbu.example.com:1556/netbackup"
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc).timestamp()
+
+
+def client() -> NetBackupClient:
+    nbu = NetBackupClient(BASE, backoff=Backoff(attempts=1))
+    nbu.set_credential("key")
+    nbu.api_version = "12.0"
+    return nbu
+
+
+def job(job_id, **attrs):
+    base = {"jobId": job_id, "jobType": "BACKUP", "policyType": "STANDARD", "status": 0,
+            "state": "DONE", "kilobytesTransferred": 10}
+    base.update(attrs)
+    return {"type": "job", "id": str(job_id), "attributes": base}
+
+
+def test_jobs_follow_string_cursors_with_exact_urls(requests_mock):
+    pages = {None: ([job(1), job(2)], "c-2"), "c-2": ([job(3)], "c-3"),
+             "c-3": ([job(4)], None)}
+
+    def respond(request, context):
+        after = request.qs.get("page[after]", [None])[0]
+        data, cursor = pages[after]
+        meta = {"pagination": {"limit": 100}}
+        if cursor:
+            meta["pagination"]["next"] = cursor
+        return {"data": data, "meta": meta}
+
+    requests_mock.get(BASE + "/admin/jobs", json=respond)
+    summary = collect_jobs(client(), CollectContext(now=NOW, job_window=3600, concurrency=1))
+    window = ("filter=endTime%20ge%202026-03-01T11%3A00%3A00.000Z%20and%20endTime%20lt%20"
+              "2026-03-01T12%3A00%3A00.000Z&sort=jobId&page%5Blimit%5D=100")
+    assert [r.url for r in requests_mock.request_history] == [
+        f"{BASE}/admin/jobs?{window}",
+        f"{BASE}/admin/jobs?{window}&page%5Bafter%5D=c-2",
+        f"{BASE}/admin/jobs?{window}&page%5Bafter%5D=c-3",
+    ]
+    assert summary.groups[("BACKUP", "STANDARD", "0")].finished == 4
+
+
+def test_repeated_cursor_fails_the_collector(requests_mock):
+    requests_mock.get(BASE + "/admin/jobs", json={"data": [job(1)],
+                                                  "meta": {"pagination": {"next": "same"}}})
+    with pytest.raises(ApiError, match="repeated"):
+        collect_jobs(client(), CollectContext(now=NOW, concurrency=1))
+    assert requests_mock.call_count == 2
+
+
+def test_page_cap_fails_instead_of_looping(requests_mock):
+    counter = iter(range(10**6))
+    requests_mock.get(BASE + "/admin/jobs", json=lambda r, c: {
+        "data": [job(1)], "meta": {"pagination": {"next": str(next(counter))}}})
+    with pytest.raises(ApiError, match="more than 5 pages"):
+        collect_jobs(client(), CollectContext(now=NOW, concurrency=1, max_pages=5))
+
+
+def test_storage_offsets_across_three_pages(requests_mock):
+    units = [{"id": f"u{i}", "attributes": {"name": f"u{i}", "storageCategory": "MSDP",
+                                            "storageType": "DISK", "freeCapacityBytes": i}}
+             for i in range(1100)]
+
+    def respond(request, context):
+        offset, limit = int(request.qs["page[offset]"][0]), int(request.qs["page[limit]"][0])
+        return {"data": units[offset:offset + limit],
+                "meta": {"pagination": {"count": len(units), "offset": offset,
+                                        "limit": limit}}}
+
+    requests_mock.get(BASE + "/storage/storage-units", json=respond)
+    summary = collect_storage(client(), CollectContext(now=NOW))
+    assert [r.url.split("?")[1] for r in requests_mock.request_history] == [
+        "page%5Blimit%5D=500&page%5Boffset%5D=0",
+        "page%5Blimit%5D=500&page%5Boffset%5D=500",
+        "page%5Blimit%5D=500&page%5Boffset%5D=1000",
+    ]
+    assert len(summary.units) == 1100
+
+
+def test_storage_without_capacity_is_absent_not_zero():
+    summary = StorageSummary()
+    summary.add({"id": "cloud", "attributes": {"name": "cloud", "storageCategory": "CLOUD",
+                                               "storageType": "DISK", "isCloudSTU": True}})
+    summary.add({"id": "max", "attributes": {"name": "max", "storageCategory": "CLOUD",
+                                             "freeCapacityBytes": 2**63 - 1}})
+    summary.add({"id": "disk", "attributes": {"name": "disk", "storageCategory": "MSDP",
+                                              "freeCapacityBytes": 0, "usedCapacityBytes": 5,
+                                              "totalCapacityBytes": 5}})
+    assert summary.units["cloud"].free_bytes is None
+    assert summary.units["cloud"].capacity_bytes is None
+    assert summary.units["max"].free_bytes is None
+    assert summary.units["disk"].free_bytes == 0
+
+
+def test_lenient_job_parsing():
+    summary = JobsSummary(3600)
+    summary.add(job(1, acceleratorOptimization=0.0, kilobytesTransferred=1.5))  # float
+    summary.add(job(2, jobType="NEW_TYPE_FROM_11_3", status="196"))  # unknown enum, str num
+    summary.add({"type": "job", "id": "3", "attributes": {}})  # every field missing
+    summary.add("not a record")
+    summary.add({"type": "job", "attributes": None})
+    assert summary.skipped == 2
+    assert summary.groups[("BACKUP", "STANDARD", "0")].transferred_bytes == 1536
+    assert summary.groups[("NEW_TYPE_FROM_11_3", "STANDARD", "196")].finished == 1
+    unknown = summary.groups[("unknown", "unknown", "unknown")]
+    assert unknown.finished == 1 and unknown.transferred_bytes is None  # absent, not 0
+
+
+def test_parent_bytes_are_not_counted_twice():
+    summary = JobsSummary(3600)
+    summary.add(job(10, childCount=2, kilobytesTransferred=300, numberOfFiles=30))
+    summary.add(job(11, parentJobId=10, childCount=0, kilobytesTransferred=100,
+                    numberOfFiles=10))
+    summary.add(job(12, parentJobId=10, kilobytesTransferred=200, numberOfFiles=20))
+    group = summary.groups[("BACKUP", "STANDARD", "0")]
+    assert group.finished == 3
+    assert group.transferred_bytes == 300 * 1024
+    assert group.files == 30
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7, 8])
+def test_slices_are_disjoint_and_cover_the_window(parts):
+    slices = split_window(1_000, 4_601, parts)
+    assert slices[0][0] == 1_000 and slices[-1][1] == 4_601
+    assert all(a[1] == b[0] for a, b in zip(slices, slices[1:], strict=False))
+    assert len(slices) == parts
+
+
+def test_a_failing_chain_fails_the_collector_without_hanging_the_others(requests_mock):
+    calls = {"n": 0}
+    lock = threading.Lock()
+
+    def respond(request, context):
+        with lock:
+            calls["n"] += 1
+        if "T11%3A00" in request.url and "page%5Bafter%5D" not in request.url:
+            context.status_code = 400
+            return {"errorCode": 9401, "errorMessage": "bad"}
+        time.sleep(0.01)
+        return {"data": [job(calls["n"])], "meta": {"pagination": {"next": str(calls["n"])}}}
+
+    requests_mock.get(BASE + "/admin/jobs", json=respond)
+    started = time.monotonic()
+    with pytest.raises(ApiError, match="9401"):
+        collect_jobs(client(), CollectContext(now=NOW, concurrency=4, max_pages=10_000))
+    assert time.monotonic() - started < 5
+    assert calls["n"] < 200  # the healthy chains stopped instead of paging on

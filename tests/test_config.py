@@ -1,0 +1,80 @@
+"""Settings validation: each problem is a ConfigError naming the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from nbu_push.config import netbackup_url, parse_duration, settings_from
+from nbu_push.errors import ConfigError
+
+
+def raw(**overrides):
+    values = {"url": "nbu-primary.example.com", "api_key": "k", "dry_run": True}
+    values.update(overrides)
+    return values
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("nbu", "https://nbu:1556/netbackup"),
+    ("nbu:8443", "https://nbu:8443/netbackup"),
+    ("https://nbu.example.com", "https://nbu.example.com:1556/netbackup"),
+    ("https://nbu:1556/netbackup/", "https://nbu:1556/netbackup"),
+    ("http://127.0.0.1:8080/netbackup", "http://127.0.0.1:8080/netbackup"),
+    ("[::1]:1556", "https://[::1]:1556/netbackup"),
+])
+def test_netbackup_url_forms(value, expected):
+    assert netbackup_url(value)[0] == expected
+
+
+@pytest.mark.parametrize("value,seconds", [("90", 90), ("30s", 30), ("15m", 900),
+                                           ("1h", 3600), ("1d", 86400), ("1.5h", 5400)])
+def test_durations(value, seconds):
+    assert parse_duration(value, "X") == seconds
+
+
+@pytest.mark.parametrize("overrides,setting", [
+    ({"url": None}, "NBU_URL"),
+    ({"url": "ftp://nbu"}, "NBU_URL"),
+    ({"url": "https://nbu:99999"}, "NBU_URL"),
+    ({"url": "https://user:pw@nbu"}, "NBU_URL"),
+    ({"api_key": None}, "credentials"),
+    ({"api_key_file": "/nonexistent/key"}, "NBU_API_KEY"),
+    ({"api_key": None, "api_key_file": "/nonexistent/key"}, "NBU_API_KEY_FILE"),
+    ({"api_key": None, "username": "u"}, "NBU_PASSWORD"),
+    ({"username": "u", "password": "p"}, "NBU_USERNAME"),
+    ({"job_window": "an hour"}, "NBU_JOB_WINDOW"),
+    ({"job_window": "0s"}, "NBU_JOB_WINDOW"),
+    ({"timeout": "-1"}, "NBU_TIMEOUT"),
+    ({"concurrency": "0"}, "NBU_CONCURRENCY"),
+    ({"concurrency": "many"}, "NBU_CONCURRENCY"),
+    ({"api_version": "latest"}, "NBU_API_VERSION"),
+    ({"ca_bundle": "/nonexistent.pem"}, "NBU_CA_BUNDLE"),
+    ({"ca_bundle": "/etc/hostname", "insecure": True}, "NBU_CA_BUNDLE"),
+    ({"dry_run": False}, "no output"),
+    ({"textfile": "/nonexistent-dir/nbu.prom"}, "NBU_PUSH_TEXTFILE"),
+    ({"textfile": "/tmp/nbu.txt"}, "NBU_PUSH_TEXTFILE"),
+    ({"pushgateway": "ftp://pg"}, "PUSHGATEWAY_URL"),
+    ({"pushgateway": "pg:9091", "pushgateway_username": "u"}, "PUSHGATEWAY_USERNAME"),
+    ({"pushgateway": "pg:9091", "pushgateway_username": "u", "pushgateway_password": "p",
+      "pushgateway_token": "t"}, "PUSHGATEWAY_TOKEN"),
+])
+def test_bad_settings_name_the_setting(overrides, setting):
+    with pytest.raises(ConfigError, match=setting):
+        settings_from(raw(**overrides))
+
+
+def test_defaults():
+    settings = settings_from(raw(pushgateway="pg.example.com:9091"))
+    assert settings.site == "nbu-primary.example.com"
+    assert settings.verify is True
+    assert settings.job_window == 3600
+    assert settings.pushgateway.url == "http://pg.example.com:9091"
+    assert settings.pushgateway.job == "nbu-push"
+
+
+def test_key_file_is_read_and_stripped(tmp_path):
+    key = tmp_path / "key"
+    key.write_text("secret-from-file\n")
+    settings = settings_from(raw(api_key=None, api_key_file=str(key)))
+    assert settings.credentials.api_key == "secret-from-file"
+    assert "secret-from-file" not in repr(settings)

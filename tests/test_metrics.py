@@ -1,0 +1,102 @@
+"""The metric contract: names, labels, absence rules, and promtool's lint."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from nbu_push.collect.jobs import JobsSummary
+from nbu_push.collect.storage import StorageSummary
+from nbu_push.metrics import render
+from nbu_push.report import CollectorOutcome, RunReport
+from nbu_push.stats import CollectorStats
+
+from .conftest import promtool_check
+
+CONTRACT = {
+    "nbu_jobs_finished": ["job_type", "policy_type", "site", "status"],
+    "nbu_jobs_transferred_bytes": ["job_type", "policy_type", "site", "status"],
+    "nbu_jobs_window_seconds": ["site"],
+    "nbu_storage_unit_free_bytes": ["site", "storage_category", "storage_type", "storage_unit"],
+    "nbu_storage_unit_used_bytes": ["site", "storage_category", "storage_type", "storage_unit"],
+    "nbu_storage_unit_capacity_bytes": ["site", "storage_category", "storage_type",
+                                        "storage_unit"],
+    "nbu_push_success": ["site"],
+    "nbu_push_last_success_timestamp_seconds": ["site"],
+    "nbu_push_last_run_timestamp_seconds": ["site"],
+    "nbu_push_duration_seconds": ["site"],
+    "nbu_push_collector_success": ["collector", "site"],
+    "nbu_push_collector_duration_seconds": ["collector", "site"],
+    "nbu_push_api_version_info": ["site", "version"],
+    "nbu_push_build_info": ["python_version", "site", "version"],
+    "nbu_push_api_requests": ["collector", "site"],
+    "nbu_push_records_read": ["collector", "site"],
+}
+
+
+def report(jobs_ok=True, storage_ok=True, site="nbu-primary") -> RunReport:
+    jobs = JobsSummary(3600)
+    jobs.add({"attributes": {"jobType": "BACKUP", "policyType": "VMWARE", "status": 0,
+                             "kilobytesTransferred": 2}})
+    jobs.add({"attributes": {"jobType": "BACKUP", "policyType": "VMWARE", "status": 196}})
+    storage = StorageSummary()
+    storage.add({"attributes": {"name": 'odd "unit"\\ \n ü', "storageCategory": "MSDP",
+                                "storageType": "DISK", "freeCapacityBytes": 1,
+                                "usedCapacityBytes": 2, "totalCapacityBytes": 3}})
+    storage.add({"attributes": {"name": "cloud", "storageCategory": "CLOUD"}})
+    return RunReport(site, 1_767_225_600.0, 1.5, "12.0", [
+        CollectorOutcome("jobs", jobs_ok, 1.0, CollectorStats(requests=3, records=2),
+                         jobs if jobs_ok else None),
+        CollectorOutcome("storage", storage_ok, 0.5, CollectorStats(requests=1, records=2),
+                         storage if storage_ok else None),
+    ])
+
+
+def families(payload: bytes) -> dict:
+    return {f.name: f for f in text_string_to_metric_families(payload.decode())}
+
+
+def test_contract_names_and_labels():
+    parsed = families(render(report()))
+    for name, labels in CONTRACT.items():
+        assert name in parsed, name
+        assert parsed[name].type == "gauge"
+        for sample in parsed[name].samples:
+            assert sorted(sample.labels) == labels, name
+
+
+def test_every_series_carries_site():
+    for family in families(render(report(site="primary/01 x"))).values():
+        for sample in family.samples:
+            assert sample.labels["site"] == "primary/01 x"
+
+
+def test_absent_values_make_no_series():
+    parsed = families(render(report()))
+    units = {s.labels["storage_unit"] for s in parsed["nbu_storage_unit_free_bytes"].samples}
+    assert units == {'odd "unit"\\ \n ü'}  # the cloud unit has no capacity series
+    statuses = {s.labels["status"] for s in parsed["nbu_jobs_transferred_bytes"].samples}
+    assert statuses == {"0"}  # the job without kilobytesTransferred adds no zero
+
+
+def test_failed_collector_publishes_no_data_and_no_last_success():
+    parsed = families(render(report(storage_ok=False)))
+    assert "nbu_storage_unit_free_bytes" not in parsed
+    assert "nbu_push_last_success_timestamp_seconds" not in parsed
+    assert parsed["nbu_push_success"].samples[0].value == 0
+    success = {s.labels["collector"]: s.value for s in
+               parsed["nbu_push_collector_success"].samples}
+    assert success == {"jobs": 1, "storage": 0}
+
+
+def test_promtool_accepts_the_exposition(promtool):
+    for payload in (render(report()), render(report(jobs_ok=False, storage_ok=False))):
+        result = promtool_check(promtool, payload)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_timestamps_and_no_process_metrics():
+    payload = render(report()).decode()
+    assert "process_" not in payload and "python_gc" not in payload
+    for line in payload.splitlines():
+        if not line.startswith("#"):
+            assert len(line.rsplit("} ", 1)[-1].split()) == 1, line
