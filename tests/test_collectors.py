@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
+from itertools import pairwise
 
 import pytest
 
@@ -139,7 +140,7 @@ def test_parent_bytes_are_not_counted_twice():
 def test_slices_are_disjoint_and_cover_the_window(parts):
     slices = split_window(1_000, 4_601, parts)
     assert slices[0][0] == 1_000 and slices[-1][1] == 4_601
-    assert all(a[1] == b[0] for a, b in zip(slices, slices[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in pairwise(slices))
     assert len(slices) == parts
 
 

@@ -1,0 +1,85 @@
+"""Pushing to the real Pushgateway on loopback."""
+
+from __future__ import annotations
+
+import requests
+
+from nbu_push.simulator import Faults, Simulator
+
+from .cli import clean_env, nbu_push, sim_env
+from .conftest import free_port
+
+
+def groups(gateway) -> list[dict]:
+    body = requests.get(gateway.url + "/api/v1/metrics", timeout=5).json()
+    assert body["status"] == "success"
+    return body["data"]
+
+
+def values(group: dict, name: str) -> dict[tuple, float]:
+    family = group.get(name)
+    if family is None:
+        return {}
+    return {tuple(sorted((k, v) for k, v in m["labels"].items() if k not in ("job", "site", "instance"))):
+            float(m["value"]) for m in family["metrics"]}
+
+
+def test_push_is_stored_under_job_and_site(gateway, simulator):
+    result = nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=gateway.url,
+                                  NBU_SITE="nbu/primary 01"))
+    assert result.code == 0, result.stderr
+    [group] = groups(gateway)
+    assert group["labels"] == {"job": "nbu-push", "site": "nbu/primary 01"}
+    assert group["last_push_successful"] is True
+    finished = values(group, "nbu_jobs_finished")
+    assert sum(finished.values()) == sum(simulator.truth(3600).finished.values())
+    assert values(group, "nbu_push_success") == {(): 1.0}
+
+
+def test_failed_run_keeps_the_last_good_data(gateway):
+    env_extra = {"PUSHGATEWAY_URL": gateway.url, "PUSHGATEWAY_JOB": "nbu"}
+    with Simulator(jobs=400) as good:
+        assert nbu_push(env=sim_env(good, **env_extra)).code == 0
+    [before] = groups(gateway)
+    with Simulator(jobs=400, faults=Faults(always_503=True)) as bad:
+        result = nbu_push(env=sim_env(bad, **env_extra))
+    assert result.code == 75, result.stderr
+    [after] = groups(gateway)
+    assert after["labels"] == {"job": "nbu", "site": "test-site"}
+    assert values(after, "nbu_push_success") == {(): 0.0}
+    assert values(after, "nbu_push_collector_success") == {
+        (("collector", "jobs"),): 0.0, (("collector", "storage"),): 0.0}
+    for kept in ("nbu_jobs_finished", "nbu_storage_unit_free_bytes",
+                 "nbu_push_last_success_timestamp_seconds"):
+        assert values(after, kept) == values(before, kept) != {}, kept
+    run_time = "nbu_push_last_run_timestamp_seconds"
+    assert values(after, run_time)[()] > values(before, run_time)[()]
+
+
+def test_successful_run_replaces_stale_series(gateway):
+    env_extra = {"PUSHGATEWAY_URL": gateway.url}
+    with Simulator(jobs=300, units=9) as many:
+        assert nbu_push(env=sim_env(many, **env_extra)).code == 0
+    with Simulator(jobs=300, units=4) as few:
+        assert nbu_push(env=sim_env(few, **env_extra)).code == 0
+        expected = {u.name for u in few.dataset.units if u.used is not None}
+    [group] = groups(gateway)
+    stored = {dict(k)["storage_unit"] for k in values(group, "nbu_storage_unit_used_bytes")}
+    assert stored == expected and len(expected) == 3  # the tape unit has no capacity
+
+
+def test_pushgateway_down_is_temporary(simulator):
+    dead = f"http://127.0.0.1:{free_port()}"
+    result = nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=dead))
+    assert result.code == 75, result.output
+    assert "Traceback" not in result.output
+
+
+def test_pushgateway_rejection_fails_the_run(gateway, simulator):
+    result = nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=gateway.url + "/not-a-gateway"))
+    assert result.code == 1, result.output
+    assert "Pushgateway PUT" in result.stderr and "HTTP 404" in result.stderr
+
+
+def test_no_sink_runs_without_configuration():
+    assert nbu_push(env=clean_env(PUSHGATEWAY_URL="")).code == 78
