@@ -227,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def logout(self, **_: object) -> None:
         self.server.simulator.state.tokens.discard(self.headers.get("Authorization", ""))
-        self._send(204, b"")
+        self._send(200, b"")
 
     def jobs(self, params: dict[str, str], version: str, **_: object) -> None:
         sim = self.server.simulator

@@ -1,0 +1,225 @@
+"""The contract file against the vendor OpenAPI documents, nbu-push's requests against the
+contract, and the simulator's responses against the contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import requests
+import yaml
+
+from nbu_push.collect.base import CollectContext
+from nbu_push.collect.jobs import collect_jobs
+from nbu_push.collect.storage import collect_storage
+from nbu_push.netbackup.client import NetBackupClient
+from nbu_push.simulator import Simulator
+
+from .cli import sim_env
+from .conftest import SHARED
+from .contract import CONTRACT, ENDPOINTS, check_list_response, check_request
+
+SPECS = SHARED / "reference" / "netbackup-openapi"
+
+
+@pytest.fixture(scope="module")
+def specs():
+    if not SPECS.is_dir():
+        if os.environ.get("NBU_PUSH_REQUIRE_BINARIES") == "1":
+            pytest.fail(f"the vendor OpenAPI documents are missing at {SPECS}")
+        pytest.skip("vendor OpenAPI documents not present")
+    cache: dict[str, dict] = {}
+
+    def load(name: str) -> dict:
+        if name not in cache:
+            cache[name] = yaml.safe_load((SPECS / name).read_text())
+        return cache[name]
+
+    return load
+
+
+def properties(schema: dict) -> dict:
+    found = dict(schema.get("properties", {}))
+    for key in ("allOf", "oneOf", "anyOf"):
+        for part in schema.get(key, []):
+            found.update(properties(part))
+    return found
+
+
+def spec_type(schema: dict) -> str:
+    if schema.get("format") == "date-time":
+        return "date-time"
+    return schema["type"]
+
+
+def filter_table(description: str) -> dict[str, set[str]]:
+    rows = re.findall(r"^\|(\w+)\|([^|]*)\|", description, re.MULTILINE)
+    return {name: set(re.split(r"[,\s]+", ops.strip())) for name, ops in rows}
+
+
+@pytest.mark.parametrize("key", sorted(ENDPOINTS))
+def test_contract_matches_the_vendor_specs(specs, key):
+    method, path = key.split(" ", 1)
+    endpoint = ENDPOINTS[key]
+    for spec_name in CONTRACT["specs"][path]:
+        operation = specs(spec_name)["paths"][path][method.lower()]
+        params = {p["name"]: p["schema"] for p in operation.get("parameters", [])
+                  if p["in"] == "query"}
+        assert set(endpoint["query"]) == set(params), spec_name
+        for name, rule in endpoint["query"].items():
+            for field in ("type", "minimum", "maximum"):
+                assert rule.get(field) == params[name].get(field), (spec_name, name, field)
+        assert (operation.get("security") == []) == (not endpoint["authenticated"])
+        success = operation["responses"][str(endpoint.get("status", 200))]
+        for media_type in success.get("content", {}):
+            version = media_type.rpartition("version=")[2]
+            assert CONTRACT["versions"][version] == spec_name.split("/")[0]
+        for header in endpoint.get("response_headers", []):
+            assert header in success["headers"]
+        if "filter" in endpoint:
+            table = filter_table(next(p for p in operation["parameters"]
+                                      if p["name"] == "filter")["description"])
+            for field, rule in endpoint["filter"]["fields"].items():
+                assert set(rule["ops"]) <= table[field], (field, table[field])
+        if "sort" in endpoint:
+            sort = next(p for p in operation["parameters"] if p["name"] == "sort")
+            for value in endpoint["sort"]:
+                assert f"|{value.lstrip('-')}|" in sort["description"]
+        if "attributes" in endpoint or "pagination_meta" in endpoint:
+            schema = next(iter(success["content"].values()))["schema"]
+            item = schema["properties"]["data"]["items"]
+            attributes = properties(item["properties"]["attributes"])
+            for name, kind in endpoint["attributes"].items():
+                assert spec_type(attributes[name]) == kind, (spec_name, name)
+            for name, kind in endpoint["item"].items():
+                assert spec_type(item["properties"][name]) == kind, (spec_name, name)
+            meta = schema["properties"]["meta"]["properties"]["pagination"]["properties"]
+            for name, kind in endpoint["pagination_meta"].items():
+                assert spec_type(meta[name]) == kind, (spec_name, name)
+        if "body" in endpoint:
+            body = next(iter(operation["requestBody"]["content"].values()))["schema"]
+            assert set(endpoint["body"]) <= set(body["properties"])
+            assert set(body["required"]) == set(endpoint["body_required"])
+            response = next(iter(success["content"].values()))["schema"]["properties"]
+            for name, kind in endpoint["response"].items():
+                assert spec_type(response[name]) == kind
+
+
+def test_error_body_matches_the_spec(specs):
+    for spec_name, path, method, status in [("10.5/admin.yaml", "/admin/jobs", "get", "400"),
+                                            ("11.2/admin.yaml", "/admin/jobs", "get", "503"),
+                                            ("10.5/storage.yaml", "/storage/storage-units",
+                                             "get", "401")]:
+        response = specs(spec_name)["paths"][path][method]["responses"][status]
+        schema = next(iter(response["content"].values()))["schema"]
+        for name, kind in CONTRACT["error_body"].items():
+            assert spec_type(schema["properties"][name]) == kind
+        assert set(schema["required"]) == {"errorCode", "errorMessage"}
+
+
+def test_collector_requests_fit_the_contract(requests_mock):
+    base = "https://nbu:1556/netbackup"
+    pages = iter(range(1, 100))
+    requests_mock.get(base + "/admin/jobs", json=lambda r, c: (
+        {"data": [{"attributes": {}}], "meta": {"pagination": {"next": str(next(pages))}}}
+        if "page%5Bafter%5D=3" not in r.url else {"data": []}))
+    requests_mock.get(base + "/storage/storage-units", json=lambda r, c: {
+        "data": [{"attributes": {"name": "u"}}] * 500, "meta": {"pagination": {"count": 1200}}})
+    client = NetBackupClient(base)
+    client.set_credential("key")
+    client.api_version = "13.0"
+    collect_jobs(client, CollectContext(now=1.77e9, concurrency=3))
+    collect_storage(client, CollectContext(now=1.77e9))
+    assert requests_mock.call_count > 6
+    for request in requests_mock.request_history:
+        raw_query = request.url.partition("?")[2]
+        check_request(request.method, request.path.removeprefix("/netbackup"), raw_query,
+                      dict(request.headers))
+
+
+@pytest.mark.parametrize("login", [False, True])
+def test_every_request_of_a_real_run_fits_the_contract(login, tmp_path):
+    with Simulator(jobs=4000, units=5) as sim:
+        env = sim_env(sim)
+        if login:
+            del env["NBU_API_KEY"]
+            env.update(NBU_USERNAME=sim.username, NBU_PASSWORD=sim.password)
+        result = subprocess.run([sys.executable, "-m", "nbu_push", "--dry-run"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert len(sim.requests) > 25
+        for request in sim.requests:
+            check_request(request.method, request.path, request.raw_query, request.headers)
+        if login:
+            body = next(r.body for r in sim.requests if r.path == "/login")
+            assert set(json.loads(body)) <= set(
+                ENDPOINTS["POST /login"]["body"])
+
+
+def test_simulator_responses_fit_the_contract():
+    with Simulator(jobs=700, units=14) as sim:
+        headers = {"Accept": "application/vnd.netbackup+json;version=14.0",
+                   "Authorization": sim.api_key}
+        get = lambda path, **params: requests.get(sim.url + path, params=params,  # noqa: E731
+                                                  headers=headers, timeout=5)
+        cursor, seen = None, 0
+        while True:
+            params = {"page[limit]": 100, "sort": "jobId"}
+            if cursor:
+                params["page[after]"] = cursor
+            document = get("/admin/jobs", **params).json()
+            check_list_response("GET /admin/jobs", document)
+            seen += len(document["data"])
+            cursor = document["meta"]["pagination"].get("next")
+            if not cursor:
+                break
+        assert seen == 700
+        for path in ("/storage/storage-units", "/storage/disk-pools"):
+            for offset in (0, 5, 10):
+                document = get(path, **{"page[limit]": 5, "page[offset]": offset}).json()
+                check_list_response(f"GET {path}", document)
+                assert document["meta"]["pagination"]["offset"] == offset
+        ping = requests.get(sim.url + "/ping", timeout=5)
+        assert ping.headers["X-NetBackup-API-Version"] == "14.0"
+
+
+@pytest.mark.parametrize("path,params,status,code", [
+    ("/admin/jobs", {"page[limit]": 101}, 400, None),
+    ("/admin/jobs", {"page[limit]": -1}, 400, None),
+    ("/admin/jobs", {"filter": "endTime ge '2026-01-01T00:00:00.000Z'"}, 400, 9401),
+    ("/admin/jobs", {"filter": "endTime+ge+2026-01-01T00:00:00.000Z"}, 400, 9401),
+    ("/admin/jobs", {"page[after]": "no-such-cursor"}, 400, None),
+    ("/storage/storage-units", {"page[limit]": 0}, 400, None),
+    ("/storage/storage-units", {"page[limit]": 501}, 400, None),
+    ("/storage/storage-units", {"page[offset]": -1}, 400, None),
+])
+def test_simulator_enforces_the_limits(path, params, status, code):
+    with Simulator(jobs=20) as sim:
+        query = "&".join(f"{requests.utils.quote(k)}={requests.utils.quote(str(v), safe='+')}"
+                         for k, v in params.items())
+        response = requests.get(f"{sim.url}{path}?{query}", timeout=5, headers={
+            "Accept": "application/vnd.netbackup+json;version=12.0",
+            "Authorization": sim.api_key})
+    assert response.status_code == status
+    body = response.json()
+    assert isinstance(body["errorCode"], int) and isinstance(body["errorMessage"], str)
+    if code:
+        assert body["errorCode"] == code
+
+
+def test_simulator_refuses_unknown_versions_and_missing_credentials():
+    with Simulator(jobs=5, versions=("12.0",)) as sim:
+        wrong = requests.get(sim.url + "/admin/jobs", timeout=5, headers={
+            "Accept": "application/vnd.netbackup+json;version=14.0",
+            "Authorization": sim.api_key})
+        anonymous = requests.get(sim.url + "/admin/jobs", timeout=5, headers={
+            "Accept": "application/vnd.netbackup+json;version=12.0"})
+        bearer = requests.get(sim.url + "/admin/jobs", timeout=5, headers={
+            "Accept": "application/vnd.netbackup+json;version=12.0",
+            "Authorization": "Bearer " + sim.api_key})
+    assert wrong.status_code == 406 and "errorMessage" in wrong.json()
+    assert anonymous.status_code == 401 and bearer.status_code == 401

@@ -1,0 +1,119 @@
+"""End to end on real components: the numbers that reach Prometheus are the true ones.
+
+simulator (8 000 jobs, > 50 pages) -> nbu-push -> Pushgateway -> Prometheus (honor_labels)
+simulator -> nbu-push --textfile -> node_exporter
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from nbu_push.simulator import Simulator
+
+from .cli import nbu_push, sim_env
+from .conftest import free_port, require_binary, stop, wait_ready
+
+JOBS = 8000
+
+
+@pytest.fixture(scope="module")
+def big_simulator() -> Iterator[Simulator]:
+    with Simulator(jobs=JOBS, units=15, seed=7) as sim:
+        yield sim
+
+
+@pytest.fixture
+def prometheus(tmp_path, pushgateway) -> Iterator[str]:
+    binary = require_binary("prometheus")
+    promtool = require_binary("promtool")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n"
+        "scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n"
+        f"    static_configs:\n      - targets: ['{pushgateway.url.removeprefix('http://')}']\n")
+    subprocess.run([promtool, "check", "config", str(config)], check=True,
+                   capture_output=True)
+    port = free_port()
+    log = tmp_path / "prometheus.log"
+    with open(log, "wb") as handle:
+        proc = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=handle)
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url + "/-/ready", proc, log)
+    yield url
+    stop(proc)
+
+
+def query(prometheus: str, promql: str) -> list[dict]:
+    response = requests.get(prometheus + "/api/v1/query", params={"query": promql}, timeout=5)
+    response.raise_for_status()
+    return response.json()["data"]["result"]
+
+
+def wait_for(prometheus: str, promql: str, budget: float = 40.0) -> list[dict]:
+    deadline = time.monotonic() + budget
+    while time.monotonic() < deadline:
+        result = query(prometheus, promql)
+        if result:
+            return result
+        time.sleep(0.5)
+    pytest.fail(f"Prometheus never returned {promql}")
+
+
+def by_label(result: list[dict], label: str) -> dict[str, float]:
+    return {series["metric"][label]: float(series["value"][1]) for series in result}
+
+
+def test_prometheus_sees_the_true_totals(gateway, prometheus, big_simulator):
+    result = nbu_push(env=sim_env(big_simulator, PUSHGATEWAY_URL=gateway.url,
+                                  NBU_SITE="e2e"))
+    assert result.code == 0, result.stderr
+    truth = big_simulator.truth(3600)
+    [success] = wait_for(prometheus, 'nbu_push_success{job="nbu-push",site="e2e"}')
+    assert success["value"][1] == "1"
+    assert "instance" not in success["metric"] or success["metric"]["instance"] == ""
+
+    pages = by_label(query(prometheus, "nbu_push_api_requests"), "collector")
+    assert pages["jobs"] > 50
+    [finished] = query(prometheus, "sum(nbu_jobs_finished)")
+    assert float(finished["value"][1]) == sum(truth.finished.values())
+    [failed] = query(prometheus, 'sum(nbu_jobs_finished{status!~"0|1"})')
+    assert float(failed["value"][1]) == truth.failed() > 0
+    transferred = by_label(query(prometheus, "sum by (job_type) (nbu_jobs_transferred_bytes)"),
+                           "job_type")
+    assert transferred == {k: float(v) for k, v in truth.bytes_by_job_type().items()}
+    free = by_label(query(prometheus, "nbu_storage_unit_free_bytes"), "storage_unit")
+    assert free == {u.name: float(u.free) for u in big_simulator.dataset.units
+                    if u.free is not None}
+    assert len(free) < len(big_simulator.dataset.units)  # cloud and tape: absent, not 0
+
+
+def test_node_exporter_sees_the_true_totals(node_exporter, big_simulator):
+    server, directory = node_exporter
+    path = directory / "nbu_push.prom"
+    result = nbu_push(env=sim_env(big_simulator, NBU_PUSH_TEXTFILE=str(path)))
+    assert result.code == 0, result.stderr
+    text = requests.get(server.url + "/metrics", timeout=5).text
+    samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
+    truth = big_simulator.truth(3600)
+    [error] = [s.value for s in samples if s.name == "node_textfile_scrape_error"]
+    assert error == 0
+    failed = sum(s.value for s in samples if s.name == "nbu_jobs_finished"
+                 and int(s.labels["status"]) > 1)
+    assert failed == truth.failed()
+    transferred: dict[str, float] = {}
+    for s in samples:
+        if s.name == "nbu_jobs_transferred_bytes":
+            job_type = s.labels["job_type"]
+            transferred[job_type] = transferred.get(job_type, 0) + s.value
+    assert transferred == truth.bytes_by_job_type()
+    files = sum(s.value for s in samples if s.name == "nbu_jobs_transferred_files")
+    assert files == sum(truth.files.values())
