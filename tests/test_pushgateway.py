@@ -20,7 +20,8 @@ def values(group: dict, name: str) -> dict[tuple, float]:
     family = group.get(name)
     if family is None:
         return {}
-    return {tuple(sorted((k, v) for k, v in m["labels"].items() if k not in ("job", "site", "instance"))):
+    grouping = ("job", "site", "instance")
+    return {tuple(sorted((k, v) for k, v in m["labels"].items() if k not in grouping)):
             float(m["value"]) for m in family["metrics"]}
 
 
