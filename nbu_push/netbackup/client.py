@@ -47,8 +47,8 @@ class NetBackupClient:
         self.deadline = deadline or Deadline(None)
         self.api_version: str | None = None
         self._credential: str | None = None
+        self.verify = verify  # passed per request: a session default loses to REQUESTS_CA_BUNDLE
         self.session = requests.Session()
-        self.session.verify = verify
         self.session.headers["User-Agent"] = f"nbu-push/{__version__}"
         self.session.headers["X-Client-ID"] = f"nbu-push/{__version__}"
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
@@ -102,7 +102,7 @@ class NetBackupClient:
                 stats.add(requests=1)
             try:
                 response = self.session.request(
-                    method, url, data=data, headers=headers,
+                    method, url, data=data, headers=headers, verify=self.verify,
                     timeout=self.deadline.cap(self.timeout),
                 )
             except requests.exceptions.SSLError as exc:

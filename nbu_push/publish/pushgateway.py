@@ -54,8 +54,8 @@ class PushgatewaySink:
         self.timeout = timeout
         self.deadline = deadline or Deadline(None)
         self.backoff = backoff or Backoff()
+        self.verify = verify  # passed per request: a session default loses to REQUESTS_CA_BUNDLE
         self.session = requests.Session()
-        self.session.verify = verify
         self.session.headers["User-Agent"] = f"nbu-push/{__version__}"
         if username and password:
             self.session.auth = (username, password)
@@ -68,7 +68,8 @@ class PushgatewaySink:
         def attempt() -> None:
             try:
                 response = self.session.request(
-                    method, self.url, data=payload, timeout=self.deadline.cap(self.timeout),
+                    method, self.url, data=payload, verify=self.verify,
+                    timeout=self.deadline.cap(self.timeout),
                     headers={"Content-Type": CONTENT_TYPE} if payload is not None else {},
                 )
             except requests.exceptions.SSLError:

@@ -1,0 +1,73 @@
+"""TLS against the simulator's self-signed certificate, and the TTY-only progress line."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from nbu_push.progress import Progress
+from nbu_push.simulator import Simulator
+from nbu_push.stats import CollectorStats
+
+from .cli import nbu_push
+from .cli import sim_env as plain_env
+
+SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def sim_env(sim, **extra):
+    """As on many hosts: a REQUESTS_CA_BUNDLE that must not override nbu-push's own setting."""
+    return plain_env(sim, REQUESTS_CA_BUNDLE=SYSTEM_CAS, CURL_CA_BUNDLE=SYSTEM_CAS, **extra)
+
+
+@pytest.fixture(scope="module")
+def tls_simulator():
+    with Simulator(jobs=300, tls=True) as sim:
+        yield sim
+
+
+def test_https_with_the_ca_bundle(tls_simulator):
+    assert tls_simulator.url.startswith("https://")
+    result = nbu_push("--dry-run", env=sim_env(tls_simulator,
+                                               NBU_CA_BUNDLE=tls_simulator.ca_file))
+    assert result.code == 0, result.stderr
+    assert "WARNING" not in result.stderr
+
+
+def test_unknown_certificate_is_refused(tls_simulator):
+    result = nbu_push("--dry-run", env=sim_env(tls_simulator))
+    assert result.code == 1, result.output
+    assert "TLS verification failed" in result.stderr and "NBU_CA_BUNDLE" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_insecure_works_and_warns(tls_simulator):
+    result = nbu_push("--dry-run", "--insecure", env=sim_env(tls_simulator))
+    assert result.code == 0, result.stderr
+    assert "WARNING TLS verification is OFF" in result.stderr
+
+
+class FakeTerminal(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_progress_draws_only_on_a_terminal():
+    stats = {"jobs": CollectorStats(pages=3, records=300), "storage": CollectorStats()}
+    terminal, pipe = FakeTerminal(True), FakeTerminal(False)
+    for stream in (terminal, pipe):
+        with Progress(stats, interval=0.01, stream=stream):
+            time.sleep(0.1)
+    assert "jobs: 3 pages, 300 records | storage: 0 pages, 0 records" in terminal.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(simulator):
+    result = nbu_push("--dry-run", env=sim_env(simulator))
+    assert "\r" not in result.stderr and "pages," not in result.stderr
