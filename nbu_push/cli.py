@@ -25,8 +25,10 @@ Exit codes:
   1   failed: nothing collected, or an output rejected the data
   2   usage error (unknown option)
   3   partial: some collectors failed; the rest was published
-  75  temporary: NetBackup or the Pushgateway unreachable or busy
+  75  temporary: NetBackup or the Pushgateway unreachable or busy, deadline
+      reached, or another run holds the lock
   78  configuration error: nothing was sent or written
+  130, 143  interrupted by SIGINT, SIGTERM (the failure status is still published)
 """
 
 
@@ -76,6 +78,10 @@ OPTIONS = [
     _option("--concurrency", "NBU_CONCURRENCY", "parallel job cursor chains [default: 4]"),
     _option("--max-pages", "NBU_MAX_PAGES", "page cap per cursor chain [default: 10000]"),
     _option("--deadline", "NBU_DEADLINE", "the whole run ends by then [default: 3m]"),
+    _option("--lock-file", "NBU_LOCK_FILE", "lock against overlapping runs; `off` disables"
+            " [default: $TMPDIR/nbu-push-<site>.lock]"),
+    _option("--max-series", "NBU_MAX_SERIES", "cap on series per metric; the rest is dropped"
+            " and counted [default: 5000]"),
     _option("--site", "NBU_SITE", "`site` label and Pushgateway grouping key"
             " [default: the primary's host name]"),
     _option("--pushgateway", "PUSHGATEWAY_URL", "push to this Pushgateway"),

@@ -11,6 +11,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
+from .lock import default_lock_path
 from .netbackup.auth import Credentials
 from .netbackup.version import parse_version
 
@@ -45,6 +46,8 @@ class Settings:
     pushgateway: PushgatewaySettings | None = None
     textfile: str | None = None
     dry_run: bool = False
+    lock_file: str | None = None  # None: no lock (NBU_LOCK_FILE=off, or --dry-run)
+    max_series: int = 5000
 
     def secrets(self) -> list[str]:
         """Every secret value, so logging can redact it wherever it shows up."""
@@ -217,4 +220,18 @@ def settings_from(raw: dict) -> Settings:
         pushgateway=pushgateway,
         textfile=textfile,
         dry_run=dry_run,
+        lock_file=lock_path(raw.get("lock_file"), site, dry_run),
+        max_series=parse_int(raw.get("max_series") or 5000, "NBU_MAX_SERIES", 1, 1_000_000),
     )
+
+
+def lock_path(value: str | None, site: str, dry_run: bool) -> str | None:
+    """The lock file: the given path, none for `off` or a dry run, else one per site in /tmp."""
+    if dry_run or (value or "").strip().lower() in ("off", "none", "false", "0"):
+        return None
+    if value and value.strip():
+        path = os.path.abspath(value.strip())
+        if not os.path.isdir(os.path.dirname(path)):
+            raise ConfigError(f"NBU_LOCK_FILE: directory {os.path.dirname(path)} does not exist")
+        return path
+    return default_lock_path(site)

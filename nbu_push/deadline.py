@@ -1,17 +1,29 @@
-"""A monotonic run deadline shared by every collector, retry loop and sink."""
+"""A monotonic run deadline shared by every collector, retry loop and sink.
+
+`cancel()` ends it early (SIGTERM, SIGINT): every HTTP call checks it before it starts.
+"""
 
 from __future__ import annotations
 
 import time
+
+from .errors import TemporaryError
+
+
+class DeadlineExceeded(TemporaryError):
+    """The run deadline passed, or the run was cancelled, before this step could start."""
 
 
 class Deadline:
     def __init__(self, seconds: float | None, clock=time.monotonic) -> None:
         self._clock = clock
         self._end = None if seconds is None else clock() + seconds
+        self.cancelled: str | None = None
 
     def remaining(self) -> float | None:
         """Seconds left (never negative), or None when there is no deadline."""
+        if self.cancelled:
+            return 0.0
         if self._end is None:
             return None
         return max(0.0, self._end - self._clock())
@@ -19,6 +31,13 @@ class Deadline:
     def expired(self) -> bool:
         remaining = self.remaining()
         return remaining is not None and remaining <= 0
+
+    def cancel(self, reason: str) -> None:
+        self.cancelled = reason
+
+    def check(self, what: str) -> None:
+        if self.expired():
+            raise DeadlineExceeded(f"{what}: {self.cancelled or 'run deadline reached'}")
 
     def cap(self, timeout: float) -> float:
         """`timeout`, shortened so that a request never outlives the deadline."""

@@ -62,6 +62,9 @@ def _status_families(report: RunReport) -> Iterator[tuple]:
         ("nbu_push_records_skipped",
          "Malformed records the collector skipped in the last run.",
          lambda o: o.stats.skipped),
+        ("nbu_push_page_cap_hits",
+         "Page loops of the collector stopped by NBU_MAX_PAGES in the last run.",
+         lambda o: o.stats.page_cap_hits),
     ]
     for name, documentation, value in per_collector:
         yield (name, documentation, ("collector",),
@@ -125,11 +128,27 @@ class _Families:
         return self._families
 
 
+def _capped(rows: list[Row], cap: int) -> tuple[list[Row], int]:
+    """At most `cap` series, the largest values first; how many were dropped."""
+    if len(rows) <= cap:
+        return rows, 0
+    kept = sorted(rows, key=lambda row: row[1], reverse=True)[:cap]
+    return sorted(kept, key=lambda row: tuple(row[0])), len(rows) - cap
+
+
 def build_families(report: RunReport) -> list[GaugeMetricFamily]:
     specs = list(_status_families(report))
+    dropped: list[Row] = []
     for outcome in report.outcomes:
         if outcome.success and outcome.name in DATA_FAMILIES:
-            specs.extend(DATA_FAMILIES[outcome.name](outcome.data))
+            for name, documentation, labels, rows in DATA_FAMILIES[outcome.name](outcome.data):
+                rows, lost = _capped(list(rows), report.max_series)
+                specs.append((name, documentation, labels, rows))
+                dropped.append(((name,), lost))
+    if dropped:
+        specs.append(("nbu_push_series_dropped",
+                      "Series of the metric dropped by the cardinality cap (NBU_MAX_SERIES)"
+                      " in the last run.", ("metric",), dropped))
     return [_gauge(report.site, *spec) for spec in specs]
 
 

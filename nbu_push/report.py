@@ -24,6 +24,7 @@ class RunReport:
     duration_seconds: float
     api_version: str | None
     outcomes: list[CollectorOutcome] = field(default_factory=list)
+    max_series: int = 5000  # per data family; the rest is dropped and counted
 
     @property
     def success(self) -> bool:

@@ -5,15 +5,17 @@ No HTTP or file details live here: those belong to netbackup/ and publish/.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 
 from .collect import COLLECTORS, CollectContext
 from .config import Settings
-from .deadline import Deadline
+from .deadline import Deadline, DeadlineExceeded
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, NbuPushError
+from .lock import RunLock
 from .metrics import render
 from .netbackup.client import NetBackupClient
 from .netbackup.session import close_session, open_session
@@ -23,9 +25,13 @@ from .publish.pushgateway import PushgatewaySink
 from .publish.stdout import StdoutSink
 from .publish.textfile import TextfileSink
 from .report import CollectorOutcome, RunReport
+from .signals import Interrupted, SignalGuard
 from .stats import CollectorStats
 
 log = logging.getLogger("nbu_push")
+
+# Publishing may outlast the collection deadline by this much: the status must get out.
+PUBLISH_GRACE_SECONDS = 10.0
 
 
 def exit_code_of(error: BaseException | None) -> int:
@@ -50,7 +56,7 @@ def collect(settings: Settings, deadline: Deadline, started_at: float) -> RunRep
     client = NetBackupClient(settings.base_url, verify=settings.verify, timeout=settings.timeout,
                              pool_size=settings.concurrency + len(COLLECTORS),
                              deadline=deadline)
-    report = RunReport(settings.site, started_at, 0.0, None)
+    report = RunReport(settings.site, started_at, 0.0, None, max_series=settings.max_series)
     logged_in = False
     try:
         logged_in = open_session(client, settings.credentials, settings.api_version)
@@ -68,27 +74,31 @@ def collect(settings: Settings, deadline: Deadline, started_at: float) -> RunRep
 def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
              started_at: float, stats: dict[str, CollectorStats]) -> list[CollectorOutcome]:
     pool = ThreadPoolExecutor(len(COLLECTORS), thread_name_prefix="collector")
+    futures: dict[str, Future[CollectorOutcome]] = {}
+    stopped: NbuPushError = DeadlineExceeded(f"run deadline ({settings.deadline:g}s) reached")
+    began = time.monotonic()
     try:
         with Progress(stats):
-            futures = {
-                name: pool.submit(_run_collector, name, client, CollectContext(
-                    now=started_at, job_window=settings.job_window,
-                    concurrency=settings.concurrency, max_pages=settings.max_pages,
-                    stats=stats[name]))
-                for name in COLLECTORS
-            }
+            for name in COLLECTORS:
+                ctx = CollectContext(now=started_at, job_window=settings.job_window,
+                                     concurrency=settings.concurrency,
+                                     max_pages=settings.max_pages, stats=stats[name])
+                futures[name] = pool.submit(_run_collector, name, client, ctx)
             wait_for(futures.values(), timeout=deadline.remaining())
+    except Interrupted as exc:
+        stopped = exc
     finally:
+        if not all(future.done() for future in futures.values()):
+            deadline.cancel(str(stopped))  # stragglers stop before their next request
         pool.shutdown(wait=False, cancel_futures=True)
     outcomes = []
-    for name, future in futures.items():
-        if future.done():
+    for name in COLLECTORS:
+        future = futures.get(name)
+        if future is not None and future.done() and not future.cancelled():
             outcomes.append(future.result())
         else:
-            error = NbuPushError(f"collector {name}: run deadline ({settings.deadline:g}s)"
-                                 " reached")
-            outcomes.append(CollectorOutcome(name, False, settings.deadline, stats[name],
-                                             error=error))
+            outcomes.append(CollectorOutcome(name, False, time.monotonic() - began,
+                                             stats[name], error=stopped))
     return outcomes
 
 
@@ -122,7 +132,29 @@ def run(settings: Settings, clock=time.time) -> int:
     if settings.verify is False:
         log.warning("TLS verification is OFF for %s (--insecure): the API key can be"
                     " intercepted; set NBU_CA_BUNDLE instead", settings.base_url)
-    report = collect(settings, deadline, clock())
+    with SignalGuard(deadline) as guard, _lock(settings):
+        report = collect(settings, deadline, clock())
+        guard.raising = False  # from here a signal must not tear a write in half
+        code = _publish(settings, report, deadline)
+        if guard.signum is not None:
+            code = Interrupted(guard.signum).exit_code
+    summary = " ".join(
+        f"{o.name}={'ok' if o.success else 'failed'}({o.stats.records} records,"
+        f" {o.stats.requests} requests)" for o in report.outcomes)
+    outcome = "success" if report.success else "partial" if report.partial else "failed"
+    log.info("run %s: %s duration=%.2fs exit_code=%d", outcome, summary,
+             report.duration_seconds, code,
+             extra={"site": settings.site, "exit_code": code,
+                    "duration_seconds": round(report.duration_seconds, 3)})
+    return code
+
+
+def _lock(settings: Settings) -> RunLock | contextlib.nullcontext:
+    return RunLock(settings.lock_file) if settings.lock_file else contextlib.nullcontext()
+
+
+def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
+    """Log collector errors, send the payload to every sink; the run's exit code."""
     errors = {id(o.error): o for o in report.outcomes if o.error is not None}
     if len(errors) == 1 and len(report.outcomes) > 1 and not report.partial:
         log.error("NetBackup session failed: %s", report.outcomes[0].error,
@@ -133,19 +165,12 @@ def run(settings: Settings, clock=time.time) -> int:
                       extra={"collector": outcome.name, "site": settings.site})
     code = collection_exit_code(report)
     payload = render(report)
-    for sink in build_sinks(settings, Deadline(max(deadline.remaining() or 0, 10.0))):
+    publish_deadline = Deadline(max(deadline.remaining() or 0.0, PUBLISH_GRACE_SECONDS))
+    for sink in build_sinks(settings, publish_deadline):
         try:
             sink.publish(payload, complete=report.success)
         except NbuPushError as exc:
             log.error("%s", exc, extra={"sink": sink.name, "site": settings.site})
             if code in (EXIT_OK, EXIT_PARTIAL):
                 code = exit_code_of(exc)
-    summary = " ".join(
-        f"{o.name}={'ok' if o.success else 'failed'}({o.stats.records} records,"
-        f" {o.stats.requests} requests)" for o in report.outcomes)
-    outcome = "success" if report.success else "partial" if report.partial else "failed"
-    log.info("run %s: %s duration=%.2fs exit_code=%d", outcome, summary,
-             report.duration_seconds, code,
-             extra={"site": settings.site, "exit_code": code,
-                    "duration_seconds": round(report.duration_seconds, 3)})
     return code

@@ -13,6 +13,7 @@ class CollectorStats:
     records: int = 0
     skipped: int = 0
     bytes_received: int = 0
+    page_cap_hits: int = 0  # cursor chains or offset loops stopped by NBU_MAX_PAGES
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **increments: int) -> None:

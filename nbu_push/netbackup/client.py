@@ -15,7 +15,7 @@ from requests.adapters import HTTPAdapter
 
 from .. import __version__
 from ..deadline import Deadline
-from ..errors import ApiError, ApiUnavailable, NbuPushError
+from ..errors import ApiError, ApiUnavailable
 from ..retry import Backoff, Retry, parse_retry_after, with_retries
 from ..stats import CollectorStats
 from .errors import RETRYABLE_STATUS, describe_transport_error, error_for_response
@@ -96,8 +96,7 @@ class NetBackupClient:
             headers["Authorization"] = self._credential
 
         def attempt() -> requests.Response:
-            if self.deadline.expired():
-                raise NbuPushError(f"{method} {path}: run deadline reached")
+            self.deadline.check(f"{method} {path}")
             if stats is not None:
                 stats.add(requests=1)
             try:

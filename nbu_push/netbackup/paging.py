@@ -65,6 +65,7 @@ def cursor_pages(
             raise ApiError(f"GET {path}: cursor {cursor!r} repeated on page {page + 1}")
         seen.add(cursor)
         query["page[after]"] = cursor
+    stats.add(page_cap_hits=1)
     raise ApiError(f"GET {path}: more than {max_pages} pages (raise NBU_MAX_PAGES)")
 
 
@@ -93,4 +94,5 @@ def offset_pages(
                 return
         elif len(data) < limit:
             return
+    stats.add(page_cap_hits=1)
     raise ApiError(f"GET {path}: more than {max_pages} pages (raise NBU_MAX_PAGES)")
