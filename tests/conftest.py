@@ -40,13 +40,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(url: str, proc: subprocess.Popen, log: Path, budget: float = 10.0) -> None:
+def wait_ready(url: str, proc: subprocess.Popen, log: Path, budget: float = 10.0,
+               status: int = 200) -> None:
     deadline = time.monotonic() + budget
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             break
         try:
-            if requests.get(url, timeout=0.5).status_code == 200:
+            if requests.get(url, timeout=0.5).status_code == status:
                 return
         except requests.RequestException:
             pass
@@ -65,7 +66,8 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 class Server:
-    def __init__(self, binary: str, args: list[str], ready_path: str, tmp: Path) -> None:
+    def __init__(self, binary: str, args: list[str], ready_path: str, tmp: Path,
+                 ready_status: int = 200) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / f"{Path(binary).name}.log"
@@ -73,7 +75,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [binary, f"--web.listen-address=127.0.0.1:{self.port}", *args],
                 stdout=subprocess.DEVNULL, stderr=log)
-        wait_ready(self.url + ready_path, self.proc, self.log)
+        wait_ready(self.url + ready_path, self.proc, self.log, status=ready_status)
 
     def stop(self) -> None:
         stop(self.proc)

@@ -10,7 +10,6 @@ from nbu_push.errors import (
     ApiError,
     ApiUnavailable,
     AuthError,
-    ConfigError,
 )
 from nbu_push.netbackup.auth import Credentials
 from nbu_push.netbackup.client import NetBackupClient
@@ -144,10 +143,10 @@ def test_version_ladder_stops_at_once_on_401(requests_mock):
     assert sum(r.path.endswith("/admin/jobs") for r in requests_mock.request_history) == 1
 
 
-def test_every_version_refused_is_a_configuration_error(requests_mock):
+def test_every_version_refused_is_an_api_error(requests_mock):
     requests_mock.get(BASE + "/ping", status_code=406)
     requests_mock.get(BASE + "/admin/jobs", status_code=406, json={})
-    with pytest.raises(ConfigError, match=r"14\.0, 13\.0, 12\.0, 11\.0, 10\.0"):
+    with pytest.raises(ApiError, match=r"14\.0, 13\.0, 12\.0, 11\.0, 10\.0"):
         open_session(fresh(), Credentials(api_key=KEY))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from ..errors import ApiError, ApiUnavailable, ConfigError
+from ..errors import ApiError, ApiUnavailable
 from .client import NetBackupClient
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def negotiate(
                 continue
             raise
         return version
-    raise ConfigError(
+    raise ApiError(
         "NetBackup refused every API version tried (" + ", ".join(ladder) + ") with HTTP 406;"
-        " set NBU_API_VERSION to the version of this server"
+        " set NBU_API_VERSION to the version of this server", 406
     )
