@@ -168,7 +168,9 @@ def _job_record(job: Job, base: str, rng: random.Random) -> bytes:
 
 
 def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | None = None,
-             base: str = "https://nbu-primary.example.com:1556/netbackup") -> Dataset:
+             base: str = "https://nbu-primary.example.com:1556/netbackup",
+             unit_names: list[str] | None = None,
+             policy_types: list[tuple[str, int]] | None = None) -> Dataset:
     """Jobs ending between 5 h and 1 min before `anchor_ms`; 80 % in the last 50 minutes.
 
     About 5 % of jobs are still ACTIVE or QUEUED (no endTime); about one backup in ten is
@@ -198,7 +200,7 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
                 status = rng.choice(FAILURES)
                 state = "INCOMPLETE" if rng.random() < 0.2 else "DONE"
         start = (end or anchor) - rng.randint(30_000, 3 * 3600_000)
-        job_type, policy_type = _pick(rng, JOB_TYPES), _pick(rng, POLICY_TYPES)
+        job_type, policy_type = _pick(rng, JOB_TYPES), _pick(rng, policy_types or POLICY_TYPES)
         client = f"client{rng.randint(1, 400):03d}.example.com"
         n_children = rng.randint(2, 4) if (job_type == "BACKUP" and state == "DONE"
                                              and rng.random() < 0.1
@@ -229,7 +231,8 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
         total = rng.randint(10, 500) * 1024**4 if has_capacity else None
         used = int(total * rng.uniform(0.1, 0.97)) if total else None
         free = total - used if total and used is not None else None
-        name = f"stu-{category.lower().replace('_', '-')}-{index}"
+        name = (unit_names[index] if unit_names and index < len(unit_names)
+                else f"stu-{category.lower().replace('_', '-')}-{index}")
         stus.append(StorageUnit(name, category, storage_type, free, used, total))
         attrs = {
             "name": name, "storageCategory": category, "storageType": storage_type,

@@ -359,8 +359,10 @@ class Simulator:
                  seed: int = 1, versions: tuple[str, ...] = ("14.0", "13.0", "12.0"),
                  api_key: str | None = None, username: str = "nbuadmin",
                  password: str | None = None, faults: Faults | None = None,
-                 host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
-        self.dataset = dataset or generate(jobs=jobs, units=units, seed=seed)
+                 host: str = "127.0.0.1", port: int = 0, tls: bool = False,
+                 **data_options: object) -> None:
+        self.dataset = dataset or generate(jobs=jobs, units=units, seed=seed,
+                                           **data_options)  # type: ignore[arg-type]
         self.versions = versions
         self.api_key = api_key or "sim-" + secrets.token_hex(16)
         self.username = username
