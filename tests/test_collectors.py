@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import datetime, timezone
@@ -10,8 +11,8 @@ from itertools import pairwise
 import pytest
 
 from nbu_push.collect.base import CollectContext
-from nbu_push.collect.jobs import JobsSummary, collect_jobs, split_window
-from nbu_push.collect.storage import StorageSummary, collect_storage
+from nbu_push.collect.jobs import JobsSummary, collect_jobs, decode_jobs_page, split_window
+from nbu_push.collect.storage import StorageSummary, collect_storage, decode_units_page
 from nbu_push.errors import ApiError
 from nbu_push.netbackup.client import NetBackupClient
 from nbu_push.retry import Backoff
@@ -95,15 +96,20 @@ def test_storage_offsets_across_three_pages(requests_mock):
     assert len(summary.units) == 1100
 
 
+def page(*items) -> bytes:
+    return json.dumps({"data": list(items)}).encode()
+
+
 def test_storage_without_capacity_is_absent_not_zero():
     summary = StorageSummary()
-    summary.add({"id": "cloud", "attributes": {"name": "cloud", "storageCategory": "CLOUD",
-                                               "storageType": "DISK", "isCloudSTU": True}})
-    summary.add({"id": "max", "attributes": {"name": "max", "storageCategory": "CLOUD",
-                                             "freeCapacityBytes": 2**63 - 1}})
-    summary.add({"id": "disk", "attributes": {"name": "disk", "storageCategory": "MSDP",
-                                              "freeCapacityBytes": 0, "usedCapacityBytes": 5,
-                                              "totalCapacityBytes": 5}})
+    summary.add_records(decode_units_page(page(
+        {"id": "cloud", "attributes": {"name": "cloud", "storageCategory": "CLOUD",
+                                       "storageType": "DISK", "isCloudSTU": True}},
+        {"id": "max", "attributes": {"name": "max", "storageCategory": "CLOUD",
+                                     "freeCapacityBytes": 2**63 - 1}},
+        {"id": "disk", "attributes": {"name": "disk", "storageCategory": "MSDP",
+                                      "freeCapacityBytes": 0, "usedCapacityBytes": 5,
+                                      "totalCapacityBytes": 5}}), "test").records)
     assert summary.units["cloud"].free_bytes is None
     assert summary.units["cloud"].capacity_bytes is None
     assert summary.units["max"].free_bytes is None
@@ -112,27 +118,47 @@ def test_storage_without_capacity_is_absent_not_zero():
 
 def test_lenient_job_parsing():
     summary = JobsSummary(3600)
-    summary.add(job(1, acceleratorOptimization=0.0, kilobytesTransferred=1.5))  # float
-    summary.add(job(2, jobType="NEW_TYPE_FROM_11_3", status="196"))  # unknown enum, str num
-    summary.add({"type": "job", "id": "3", "attributes": {}})  # every field missing
-    summary.add("not a record")
-    summary.add({"type": "job", "attributes": None})
-    assert summary.skipped == 2
+    decoded = decode_jobs_page(page(
+        job(1, acceleratorOptimization=0.0, kilobytesTransferred=1.5),  # float for an int
+        job(2, jobType="NEW_TYPE_FROM_11_3", status="196"),  # unknown enum, numeric string
+        {"type": "job", "id": "3", "attributes": {}},  # every field missing
+        "not a record",
+        {"type": "job", "attributes": "not an object"},
+        {"type": "job", "attributes": None},
+        job(4, status=0.0, jobType=["odd"], kilobytesTransferred={"x": 1}),  # odd types
+    ), "test")
+    assert decoded.skipped == 2
+    assert summary.add_records(decoded.records) == 1
     assert summary.groups[("BACKUP", "STANDARD", "0")].transferred_bytes == 1536
     assert summary.groups[("NEW_TYPE_FROM_11_3", "STANDARD", "196")].finished == 1
     unknown = summary.groups[("unknown", "unknown", "unknown")]
     assert unknown.finished == 1 and unknown.transferred_bytes is None  # absent, not 0
+    odd = summary.groups[("unknown", "STANDARD", "0")]  # a list is no label; 0.0 is "0"
+    assert odd.finished == 1 and odd.transferred_bytes is None
+
+
+def test_one_bad_record_does_not_discard_the_page():
+    decoded = decode_jobs_page(page(job(1), 42, job(2)), "test")
+    assert len(decoded.records) == 2 and decoded.skipped == 1
+
+
+def test_statuses_of_different_types_are_one_series():
+    summary = JobsSummary(3600)
+    summary.add_records(decode_jobs_page(page(job(1, status=0), job(2, status="0"),
+                                              job(3, status=0.0)), "test").records)
+    assert summary.groups[("BACKUP", "STANDARD", "0")].finished == 3
 
 
 def test_parent_bytes_are_not_counted_twice():
     summary = JobsSummary(3600)
-    summary.add(job(10, childCount=2, kilobytesTransferred=300, numberOfFiles=30))
-    summary.add(job(11, parentJobId=10, childCount=0, kilobytesTransferred=100,
-                    numberOfFiles=10))
-    summary.add(job(12, parentJobId=10, kilobytesTransferred=200, numberOfFiles=20))
+    summary.add_records(decode_jobs_page(page(
+        job(10, childCount=2, kilobytesTransferred=300, numberOfFiles=30),
+        job(11, parentJobId=10, childCount=0, kilobytesTransferred=100, numberOfFiles=10),
+        job(12, parentJobId=10, kilobytesTransferred=200, numberOfFiles=20),
+        job(13, parentJobId=10, childCount="0", kilobytesTransferred=1)), "test").records)
     group = summary.groups[("BACKUP", "STANDARD", "0")]
-    assert group.finished == 3
-    assert group.transferred_bytes == 300 * 1024
+    assert group.finished == 4
+    assert group.transferred_bytes == 301 * 1024
     assert group.files == 30
 
 

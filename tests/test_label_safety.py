@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from nbu_push.collect.jobs import JobsSummary
+from nbu_push.collect.jobs import JobAttributes, JobRecord, JobsSummary
 from nbu_push.metrics import render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.simulator import Simulator
@@ -48,9 +48,8 @@ def test_odd_labels_everywhere(tmp_path, gateway, node_exporter, promtool):
 
 def test_cardinality_cap_keeps_the_largest_and_counts_the_rest():
     jobs = JobsSummary(3600)
-    for status in range(10):
-        for _ in range(status + 1):
-            jobs.add({"attributes": {"jobType": "BACKUP", "policyType": "X", "status": status}})
+    jobs.add_records([JobRecord(JobAttributes(jobType="BACKUP", policyType="X", status=status))
+                      for status in range(10) for _ in range(status + 1)])
     report = RunReport("s", 1.0, 1.0, None, [CollectorOutcome(
         "jobs", True, 1.0, CollectorStats(), jobs)], max_series=3)
     parsed = {f.name: f for f in text_string_to_metric_families(render(report).decode())}

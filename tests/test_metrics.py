@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from nbu_push.collect.jobs import JobsSummary
-from nbu_push.collect.storage import StorageSummary
+from nbu_push.collect.jobs import JobAttributes, JobRecord, JobsSummary
+from nbu_push.collect.storage import StorageSummary, UnitAttributes, UnitRecord
 from nbu_push.metrics import render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.stats import CollectorStats
@@ -35,14 +35,16 @@ CONTRACT = {
 
 def report(jobs_ok=True, storage_ok=True, site="nbu-primary") -> RunReport:
     jobs = JobsSummary(3600)
-    jobs.add({"attributes": {"jobType": "BACKUP", "policyType": "VMWARE", "status": 0,
-                             "kilobytesTransferred": 2}})
-    jobs.add({"attributes": {"jobType": "BACKUP", "policyType": "VMWARE", "status": 196}})
+    jobs.add_records([
+        JobRecord(JobAttributes(jobType="BACKUP", policyType="VMWARE", status=0,
+                                kilobytesTransferred=2)),
+        JobRecord(JobAttributes(jobType="BACKUP", policyType="VMWARE", status=196))])
     storage = StorageSummary()
-    storage.add({"attributes": {"name": 'odd "unit"\\ \n ü', "storageCategory": "MSDP",
-                                "storageType": "DISK", "freeCapacityBytes": 1,
-                                "usedCapacityBytes": 2, "totalCapacityBytes": 3}})
-    storage.add({"attributes": {"name": "cloud", "storageCategory": "CLOUD"}})
+    storage.add_records([
+        UnitRecord(attributes=UnitAttributes(
+            name='odd "unit"\\ \n ü', storageCategory="MSDP", storageType="DISK",
+            freeCapacityBytes=1, usedCapacityBytes=2, totalCapacityBytes=3)),
+        UnitRecord(attributes=UnitAttributes(name="cloud", storageCategory="CLOUD"))])
     return RunReport(site, 1_767_225_600.0, 1.5, "12.0", [
         CollectorOutcome("jobs", jobs_ok, 1.0, CollectorStats(requests=3, records=2),
                          jobs if jobs_ok else None),

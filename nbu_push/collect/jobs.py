@@ -12,21 +12,44 @@ totals. See docs/metrics.md.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import pairwise
+from typing import Any
+
+import msgspec
 
 from ..netbackup.client import NetBackupClient
+from ..netbackup.decoding import page_decoder
 from ..netbackup.paging import Cancelled, cursor_pages
 from ..netbackup.query import odata_and, odata_timestamp
 from .base import CollectContext
-from .fields import attributes, label, number
+from .fields import label, number
 
 PATH = "/admin/jobs"
 
 GroupKey = tuple[str, str, str]  # job_type, policy_type, status
+
+
+class JobAttributes(msgspec.Struct):
+    """The only job attributes nbu-push reads; the other ~70 are skipped while decoding."""
+
+    jobType: Any = None
+    policyType: Any = None
+    status: Any = None
+    childCount: Any = None
+    kilobytesTransferred: Any = None
+    kilobytesDataTransferred: Any = None
+    numberOfFiles: Any = None
+
+
+class JobRecord(msgspec.Struct):
+    attributes: JobAttributes | None = None
+
+
+decode_jobs_page = page_decoder(JobRecord)
 
 
 @dataclass
@@ -36,6 +59,13 @@ class JobGroup:
     data_transferred_bytes: int | None = None  # kilobytesDataTransferred x 1024, leaf jobs
     files: int | None = None  # numberOfFiles, leaf jobs
 
+    def merge(self, other: JobGroup) -> None:
+        self.finished += other.finished
+        self.transferred_bytes = _plus(self.transferred_bytes, other.transferred_bytes)
+        self.data_transferred_bytes = _plus(self.data_transferred_bytes,
+                                            other.data_transferred_bytes)
+        self.files = _plus(self.files, other.files)
+
 
 def _plus(total: int | None, value: int | None) -> int | None:
     if value is None:
@@ -43,54 +73,77 @@ def _plus(total: int | None, value: int | None) -> int | None:
     return value if total is None else total + value
 
 
+def _kib(value: object) -> int | None:
+    if type(value) is int:  # the common case, without the general coercion
+        return value * 1024 if value >= 0 else None
+    parsed = number(value)
+    return None if parsed is None or parsed < 0 else int(parsed * 1024)
+
+
+def _count(value: object) -> int | None:
+    if type(value) is int:
+        return value
+    parsed = number(value)
+    return None if parsed is None else int(parsed)
+
+
+def _is_parent(child_count: object) -> bool:
+    return child_count is not None and child_count != 0 and bool(number(child_count))
+
+
 @dataclass
 class JobsSummary:
     window_seconds: float
-    groups: dict[GroupKey, JobGroup] = field(default_factory=dict)
-    skipped: int = 0
+    # Keyed by the raw (jobType, policyType, status) while reading, which is cheap to hash;
+    # `groups` normalizes them to label strings (so 0, "0" and 0.0 are one status).
+    _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
 
     @property
-    def records(self) -> int:
-        return sum(group.finished for group in self.groups.values()) + self.skipped
+    def groups(self) -> dict[GroupKey, JobGroup]:
+        merged: dict[GroupKey, JobGroup] = {}
+        for raw_key, group in self._raw.items():
+            key = raw_key if isinstance(raw_key, GroupLabels) else GroupLabels.of(*raw_key)
+            merged.setdefault(key.labels, JobGroup()).merge(group)
+        return merged
 
-    def add_page(self, records: Iterable[object]) -> None:
+    def add_records(self, records: Iterable[JobRecord]) -> int:
+        """Fold records in; returns how many were skipped as malformed (no attributes)."""
+        skipped = 0
         for record in records:
-            self.add(record)
-
-    def add(self, record: object) -> None:
-        attrs = attributes(record)
-        if attrs is None:
-            self.skipped += 1
-            return
-        key = (label(attrs.get("jobType")), label(attrs.get("policyType")),
-               label(attrs.get("status")))
-        group = self.groups.get(key)
-        if group is None:
-            group = self.groups[key] = JobGroup()
-        group.finished += 1
-        if number(attrs.get("childCount")):  # a parent: its children carry the bytes
-            return
-        group.transferred_bytes = _plus(group.transferred_bytes,
-                                        _kib(attrs.get("kilobytesTransferred")))
-        group.data_transferred_bytes = _plus(group.data_transferred_bytes,
-                                             _kib(attrs.get("kilobytesDataTransferred")))
-        files = number(attrs.get("numberOfFiles"))
-        group.files = _plus(group.files, None if files is None else int(files))
+            attrs = record.attributes
+            if attrs is None:
+                skipped += 1
+                continue
+            raw_key: Hashable = (attrs.jobType, attrs.policyType, attrs.status)
+            try:
+                group = self._raw.get(raw_key)
+            except TypeError:  # an unhashable value (list, object): normalize it now
+                raw_key = GroupLabels.of(attrs.jobType, attrs.policyType, attrs.status)
+                group = self._raw.get(raw_key)
+            if group is None:
+                group = self._raw[raw_key] = JobGroup()
+            group.finished += 1
+            if _is_parent(attrs.childCount):  # a parent: its children carry the bytes
+                continue
+            group.transferred_bytes = _plus(group.transferred_bytes,
+                                            _kib(attrs.kilobytesTransferred))
+            group.data_transferred_bytes = _plus(group.data_transferred_bytes,
+                                                 _kib(attrs.kilobytesDataTransferred))
+            group.files = _plus(group.files, _count(attrs.numberOfFiles))
+        return skipped
 
     def merge(self, other: JobsSummary) -> None:
-        self.skipped += other.skipped
-        for key, theirs in other.groups.items():
-            ours = self.groups.setdefault(key, JobGroup())
-            ours.finished += theirs.finished
-            ours.transferred_bytes = _plus(ours.transferred_bytes, theirs.transferred_bytes)
-            ours.data_transferred_bytes = _plus(ours.data_transferred_bytes,
-                                                theirs.data_transferred_bytes)
-            ours.files = _plus(ours.files, theirs.files)
+        for key, theirs in other._raw.items():
+            self._raw.setdefault(key, JobGroup()).merge(theirs)
 
 
-def _kib(value: object) -> int | None:
-    parsed = number(value)
-    return None if parsed is None or parsed < 0 else int(parsed * 1024)
+@dataclass(frozen=True)
+class GroupLabels:
+    labels: GroupKey
+
+    @classmethod
+    def of(cls, job_type: object, policy_type: object, status: object) -> GroupLabels:
+        return cls((label(job_type), label(policy_type), label(status)))
 
 
 def split_window(start_ms: int, end_ms: int, parts: int) -> list[tuple[int, int]]:
@@ -110,12 +163,12 @@ def slice_filter(start_ms: int, end_ms: int) -> str:
 
 
 def _collect_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int],
-                   window_seconds: float, cancel: threading.Event) -> JobsSummary:
-    summary = JobsSummary(window_seconds)
+                   cancel: threading.Event) -> JobsSummary:
+    summary = JobsSummary(ctx.job_window)
     params = {"filter": slice_filter(*bounds), "sort": "jobId"}
-    for page in cursor_pages(client, PATH, params, ctx.stats, ctx.max_pages, cancel):
-        summary.add_page(page)
-        ctx.stats.add(records=len(page))
+    for page in cursor_pages(client, PATH, params, decode_jobs_page, ctx.stats,
+                             ctx.max_pages, cancel):
+        ctx.stats.add(skipped=summary.add_records(page.records))
     return summary
 
 
@@ -126,7 +179,7 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     slices = split_window(start_ms, end_ms, ctx.concurrency)
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
-        futures = [pool.submit(_collect_slice, client, ctx, bounds, ctx.job_window, cancel)
+        futures = [pool.submit(_collect_slice, client, ctx, bounds, cancel)
                    for bounds in slices]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         if any(future.exception() for future in done):
@@ -136,5 +189,4 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
         raise next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
     for future in futures:
         total.merge(future.result())
-    ctx.stats.add(skipped=total.skipped)
     return total

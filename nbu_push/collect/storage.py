@@ -6,14 +6,36 @@ never zero.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
 
 from ..netbackup.client import NetBackupClient
+from ..netbackup.decoding import page_decoder
 from ..netbackup.paging import offset_pages
 from .base import CollectContext
-from .fields import attributes, capacity, label
+from .fields import capacity, label
 
 PATH = "/storage/storage-units"
+
+
+class UnitAttributes(msgspec.Struct):
+    name: Any = None
+    storageCategory: Any = None
+    storageType: Any = None
+    freeCapacityBytes: Any = None
+    usedCapacityBytes: Any = None
+    totalCapacityBytes: Any = None
+
+
+class UnitRecord(msgspec.Struct):
+    id: Any = None
+    attributes: UnitAttributes | None = None
+
+
+decode_units_page = page_decoder(UnitRecord)
 
 
 @dataclass(frozen=True)
@@ -29,30 +51,29 @@ class StorageUnit:
 @dataclass
 class StorageSummary:
     units: dict[str, StorageUnit] = field(default_factory=dict)  # by name: no duplicate series
-    skipped: int = 0
 
-    def add(self, record: object) -> None:
-        attrs = attributes(record)
-        name = label(attrs.get("name") or record.get("id"), "") if attrs is not None else ""
-        if not name:  # malformed, or a unit nobody could name in a label
-            self.skipped += 1
-            return
-        assert attrs is not None
-        self.units[name] = StorageUnit(
-            name=name,
-            category=label(attrs.get("storageCategory")),
-            storage_type=label(attrs.get("storageType")),
-            free_bytes=capacity(attrs.get("freeCapacityBytes")),
-            used_bytes=capacity(attrs.get("usedCapacityBytes")),
-            capacity_bytes=capacity(attrs.get("totalCapacityBytes")),
-        )
+    def add_records(self, records: Iterable[UnitRecord]) -> int:
+        """Fold records in; returns how many were skipped (no attributes, no name)."""
+        skipped = 0
+        for record in records:
+            attrs = record.attributes
+            name = label(attrs.name or record.id, "") if attrs is not None else ""
+            if attrs is None or not name:
+                skipped += 1
+                continue
+            self.units[name] = StorageUnit(
+                name=name,
+                category=label(attrs.storageCategory),
+                storage_type=label(attrs.storageType),
+                free_bytes=capacity(attrs.freeCapacityBytes),
+                used_bytes=capacity(attrs.usedCapacityBytes),
+                capacity_bytes=capacity(attrs.totalCapacityBytes),
+            )
+        return skipped
 
 
 def collect_storage(client: NetBackupClient, ctx: CollectContext) -> StorageSummary:
     summary = StorageSummary()
-    for page in offset_pages(client, PATH, {}, ctx.stats, ctx.max_pages):
-        for record in page:
-            summary.add(record)
-        ctx.stats.add(records=len(page))
-    ctx.stats.add(skipped=summary.skipped)
+    for page in offset_pages(client, PATH, {}, decode_units_page, ctx.stats, ctx.max_pages):
+        ctx.stats.add(skipped=summary.add_records(page.records))
     return summary

@@ -49,6 +49,9 @@ class NetBackupClient:
         self._credential: str | None = None
         self.verify = verify  # passed per request: a session default loses to REQUESTS_CA_BUNDLE
         self.session = requests.Session()
+        # Read the proxy settings (http_proxy, no_proxy, ...) once, not on every request.
+        self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
+        self.session.trust_env = False
         self.session.headers["User-Agent"] = f"nbu-push/{__version__}"
         self.session.headers["X-Client-ID"] = f"nbu-push/{__version__}"
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))

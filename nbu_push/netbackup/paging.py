@@ -1,19 +1,24 @@
 """Read every page: cursors for `/admin/jobs`, offsets for `/storage/*`.
 
-Both pagers yield each page's `data` list and drop it before fetching the next, so memory
-does not grow with the number of records. Loops are guarded: a repeated cursor or a page
-count beyond `max_pages` fails the collector loudly instead of spinning or under-reporting.
+Both pagers yield each decoded page and drop it before fetching the next, so memory does
+not grow with the number of records. They count pages, records and skipped records. Loops
+are guarded: a repeated cursor or a page count beyond `max_pages` fails the collector
+loudly instead of spinning or under-reporting.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
 
 from ..errors import ApiError, NbuPushError
 from ..stats import CollectorStats
 from .client import NetBackupClient
+from .decoding import Page
 from .query import build_query
+
+R = TypeVar("R")
 
 JOBS_PAGE_LIMIT = 100  # /admin/jobs: page[limit] max 100
 STORAGE_PAGE_LIMIT = 500  # /storage/storage-units: page[limit] 1..500
@@ -23,48 +28,31 @@ class Cancelled(NbuPushError):
     """Another part of the same collector failed; this one stopped early."""
 
 
-def _page_data(document: dict, path: str) -> list:
-    data = document.get("data", [])
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise ApiError(f"GET {path}: `data` is not a list")
-    return data
-
-
-def _pagination(document: dict) -> Mapping:
-    meta = document.get("meta")
-    pagination = meta.get("pagination") if isinstance(meta, dict) else None
-    return pagination if isinstance(pagination, dict) else {}
-
-
 def cursor_pages(
     client: NetBackupClient,
     path: str,
     params: Mapping[str, object],
+    decode: Callable[[bytes, str], Page[R]],
     stats: CollectorStats,
     max_pages: int,
     cancel: threading.Event | None = None,
-) -> Iterator[list]:
+) -> Iterator[Page[R]]:
     """Follow `meta.pagination.next` (an opaque string) with `page[after]`."""
     query = dict(params)
     query.setdefault("page[limit]", JOBS_PAGE_LIMIT)
     seen: set[str] = set()
-    for page in range(1, max_pages + 1):
+    for number in range(1, max_pages + 1):
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"GET {path}: stopped")
-        document = client.get_json(path, build_query(query), stats=stats)
-        data = _page_data(document, path)
-        stats.add(pages=1)
-        yield data
-        cursor = _pagination(document).get("next")
-        if not data or cursor is None or cursor == "":
+        page = _fetch(client, path, query, decode, stats)
+        yield page
+        if (not page.records and not page.skipped) or page.next_cursor is None:
             return
-        cursor = str(cursor)
-        if cursor in seen:
-            raise ApiError(f"GET {path}: cursor {cursor!r} repeated on page {page + 1}")
-        seen.add(cursor)
-        query["page[after]"] = cursor
+        if page.next_cursor in seen:
+            raise ApiError(f"GET {path}: cursor {page.next_cursor!r} repeated on page"
+                           f" {number + 1}")
+        seen.add(page.next_cursor)
+        query["page[after]"] = page.next_cursor
     stats.add(page_cap_hits=1)
     raise ApiError(f"GET {path}: more than {max_pages} pages (raise NBU_MAX_PAGES)")
 
@@ -73,26 +61,33 @@ def offset_pages(
     client: NetBackupClient,
     path: str,
     params: Mapping[str, object],
+    decode: Callable[[bytes, str], Page[R]],
     stats: CollectorStats,
     max_pages: int,
     limit: int = STORAGE_PAGE_LIMIT,
-) -> Iterator[list]:
+) -> Iterator[Page[R]]:
     """Advance `page[offset]` by the records received until `meta.pagination.count`."""
     offset = 0
     for _ in range(max_pages):
         query = {**params, "page[limit]": limit, "page[offset]": offset}
-        document = client.get_json(path, build_query(query), stats=stats)
-        data = _page_data(document, path)
-        stats.add(pages=1)
-        yield data
-        offset += len(data)
-        count = _pagination(document).get("count")
-        if not data:
+        page = _fetch(client, path, query, decode, stats)
+        yield page
+        received = len(page.records) + page.skipped
+        offset += received
+        if not received:
             return
-        if isinstance(count, int) and not isinstance(count, bool):
-            if offset >= count:
+        if page.count is not None:
+            if offset >= page.count:
                 return
-        elif len(data) < limit:
+        elif received < limit:
             return
     stats.add(page_cap_hits=1)
     raise ApiError(f"GET {path}: more than {max_pages} pages (raise NBU_MAX_PAGES)")
+
+
+def _fetch(client: NetBackupClient, path: str, query: Mapping[str, object],
+           decode: Callable[[bytes, str], Page[R]], stats: CollectorStats) -> Page[R]:
+    response = client.request("GET", path, query=build_query(query), stats=stats)
+    page = decode(response.content, f"GET {path}")
+    stats.add(pages=1, records=len(page.records) + page.skipped, skipped=page.skipped)
+    return page

@@ -77,4 +77,24 @@ def compile_filter(text: str) -> Callable[[object], bool]:
                 return False
         return True
 
+    predicate.end_bounds = _end_bounds(tests)  # type: ignore[attr-defined]
     return predicate
+
+
+def _end_bounds(tests: list) -> tuple[int, int] | None:
+    """[low, high) milliseconds implied by the endTime clauses, to narrow by index first."""
+    low, high, found = -(2**62), 2**62, False
+    for attr, compare, value in tests:
+        if attr != "end_ms":
+            continue
+        found = True
+        op = next(name for name, fn in OPS.items() if fn is compare)
+        if op in ("ge", "eq"):
+            low = max(low, value)
+        if op == "gt":
+            low = max(low, value + 1)
+        if op == "lt":
+            high = min(high, value)
+        if op in ("le", "eq"):
+            high = min(high, value + 1)
+    return (low, high) if found else None

@@ -6,6 +6,7 @@ the injected latency, not Nagle's algorithm meeting delayed ACKs.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import os
@@ -379,6 +380,9 @@ class Simulator:
         self._cache: OrderedDict[tuple[str, str], tuple[list[Job], dict[str, int]]] = \
             OrderedDict()
         self._cache_lock = threading.Lock()
+        self._by_end = sorted((job for job in self.dataset.jobs if job.end_ms is not None),
+                              key=lambda job: job.end_ms)  # type: ignore[arg-type,return-value]
+        self._end_times = [job.end_ms for job in self._by_end]
         self._tls_dir = tempfile.TemporaryDirectory(prefix="nbu-sim-") if tls else None
         self.ca_file: str | None = None
         self._httpd = _Server((host, port), _Handler)
@@ -411,7 +415,13 @@ class Simulator:
         predicate = compile_filter(text) if text else (lambda job: True)
         descending = sort.startswith("-")
         order = SORTS[sort.lstrip("-") or "startTime"]
-        ordered = sorted((job for job in self.dataset.jobs if predicate(job)), key=order,
+        candidates = self.dataset.jobs
+        bounds = getattr(predicate, "end_bounds", None)
+        if bounds is not None:  # endTime windows: bisect the index instead of scanning
+            low = bisect.bisect_left(self._end_times, bounds[0])
+            high = bisect.bisect_left(self._end_times, bounds[1])
+            candidates = self._by_end[low:high]
+        ordered = sorted((job for job in candidates if predicate(job)), key=order,
                          reverse=descending or not sort)
         entry = (ordered, {str(job.job_id): n for n, job in enumerate(ordered)})
         with self._cache_lock:

@@ -1,0 +1,106 @@
+"""Benchmark one full `nbu-push --dry-run` against the simulator over HTTPS.
+
+The simulator runs in its own process (so it does not share nbu-push's interpreter lock),
+with injected per-request latency. For every case this prints wall time, CPU time, peak RSS,
+API requests and bytes received, as a Markdown table (docs/performance.md).
+
+    .venv/bin/python bench/bench.py                      # all six cases, best of 3
+    .venv/bin/python bench/bench.py --jobs 100000 --latency 20 --concurrency 8 --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from prometheus_client.parser import text_string_to_metric_families
+
+
+@dataclass
+class Measurement:
+    wall: float
+    cpu: float
+    max_rss_mib: float
+    requests: int
+    received_mib: float
+    jobs: int
+    code: int
+
+
+def start_simulator(jobs: int, latency_ms: float) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbu_push.simulator", "--tls", "--jobs", str(jobs),
+         "--units", "40", "--faults", f"latency_ms={latency_ms}"],
+        stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, json.loads(proc.stdout.readline())
+
+
+def run_once(info: dict, env_extra: dict[str, str]) -> Measurement:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBU_", "PUSHGATEWAY_"))}
+    env.update(NBU_URL=info["url"], NBU_API_KEY=info["api_key"], NBU_CA_BUNDLE=info["ca_file"],
+               NBU_SITE="bench", **env_extra)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "nbu_push", "--dry-run"], env=env,
+                                stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode()
+        if proc.returncode != 0:
+            err.seek(0)
+            sys.exit(f"nbu-push failed ({proc.returncode}): {err.read().decode()[-2000:]}")
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in ("nbu_push_api_requests", "nbu_push_api_received_bytes",
+                               "nbu_push_records_read"):
+                values[sample.name] = values.get(sample.name, 0) + sample.value
+    return Measurement(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                       int(values["nbu_push_api_requests"]),
+                       values["nbu_push_api_received_bytes"] / 2**20,
+                       int(values["nbu_push_records_read"]), proc.returncode)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", default="1000,10000,100000")
+    parser.add_argument("--latency", default="0,20", help="milliseconds per request")
+    parser.add_argument("--concurrency", default="", help="NBU_CONCURRENCY (default: the"
+                        " nbu-push default at 0 ms, 8 with latency)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; best is shown")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python"
+          f" {platform.python_version()}, {platform.platform()}")
+    print("| jobs | latency | K | wall s (best / median) | CPU s | peak RSS MiB | requests |"
+          " received MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for latency in (float(v) for v in args.latency.split(",")):
+        for jobs in (int(v) for v in args.jobs.split(",")):
+            simulator, info = start_simulator(jobs, latency)
+            try:
+                concurrency = args.concurrency or ("8" if latency else "")
+                env = {"NBU_CONCURRENCY": concurrency} if concurrency else {}
+                runs = sorted((run_once(info, env) for _ in range(args.repeat)),
+                              key=lambda m: m.wall)
+            finally:
+                simulator.terminate()
+                simulator.wait()
+            best, median = runs[0], runs[len(runs) // 2]
+            print(f"| {jobs:,} | {latency:g} ms | {concurrency or 'default'} |"
+                  f" {best.wall:.2f} / {median.wall:.2f} | {best.cpu:.2f} |"
+                  f" {max(r.max_rss_mib for r in runs):.1f} | {best.requests} |"
+                  f" {best.received_mib:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

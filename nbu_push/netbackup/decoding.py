@@ -1,0 +1,72 @@
+"""Fast, lenient decoding of list pages: only the fields a collector names are built.
+
+A collector describes its record as a msgspec Struct whose fields are all `Any` with a
+default of None, so a missing field is None and a field of an unexpected type still
+decodes (the collector coerces it). The whole page is decoded in one typed pass; only when
+a record is not even an object with an object `attributes` does the page fall back to
+decoding record by record, skipping (and counting) just the bad ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from ..errors import ApiError
+
+R = TypeVar("R")
+
+
+@dataclass
+class Page(Generic[R]):
+    records: list[R]
+    skipped: int
+    next_cursor: str | None  # meta.pagination.next of a cursor endpoint
+    count: int | None  # meta.pagination.count of an offset endpoint
+
+
+class _RawPage(msgspec.Struct):
+    data: list[msgspec.Raw] | None = None
+    meta: Any = None
+
+
+def _pagination(meta: object) -> tuple[str | None, int | None]:
+    pagination = meta.get("pagination") if isinstance(meta, dict) else None
+    if not isinstance(pagination, dict):
+        return None, None
+    cursor, count = pagination.get("next"), pagination.get("count")
+    cursor = None if cursor is None or cursor == "" else str(cursor)
+    count = count if isinstance(count, int) and not isinstance(count, bool) else None
+    return cursor, count
+
+
+def page_decoder(record_type: type[R]) -> Callable[[bytes, str], Page[R]]:
+    typed_page = msgspec.defstruct("TypedPage", [("data", list[record_type] | None, None),
+                                                 ("meta", Any, None)])
+    whole = msgspec.json.Decoder(typed_page)
+    raw = msgspec.json.Decoder(_RawPage)
+    single = msgspec.json.Decoder(record_type)
+
+    def decode(body: bytes, what: str) -> Page[R]:
+        try:
+            page = whole.decode(body)
+            records, skipped = page.data or [], 0
+        except msgspec.DecodeError as exc:
+            if not isinstance(exc, msgspec.ValidationError):
+                raise ApiError(f"{what}: malformed JSON") from None
+            try:
+                page = raw.decode(body)
+            except msgspec.ValidationError:
+                raise ApiError(f"{what}: the response is not a NetBackup list page") from None
+            records, skipped = [], 0
+            for item in page.data or []:
+                try:
+                    records.append(single.decode(item))
+                except msgspec.ValidationError:
+                    skipped += 1
+        return Page(records, skipped, *_pagination(page.meta))
+
+    return decode
