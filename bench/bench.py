@@ -34,10 +34,10 @@ class Measurement:
     code: int
 
 
-def start_simulator(jobs: int, latency_ms: float) -> tuple[subprocess.Popen, dict]:
+def start_simulator(jobs: int, latency_ms: float, burst: float) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "nbu_push.simulator", "--tls", "--jobs", str(jobs),
-         "--units", "40", "--faults", f"latency_ms={latency_ms}"],
+         "--units", "40", "--faults", f"latency_ms={latency_ms}", "--burst", str(burst)],
         stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, json.loads(proc.stdout.readline())
@@ -78,18 +78,24 @@ def main() -> None:
     parser.add_argument("--concurrency", default="", help="NBU_CONCURRENCY (default: the"
                         " nbu-push default at 0 ms, 8 with latency)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; best is shown")
+    parser.add_argument("--burst", type=float, default=0.0,
+                        help="fraction of recent jobs ending in one 6-minute backup window")
+    parser.add_argument("--slicing", default="", help="NBU_JOB_SLICING: count or time")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python"
-          f" {platform.python_version()}, {platform.platform()}")
+          f" {platform.python_version()}, {platform.platform()}; burst {args.burst:g},"
+          f" slicing {args.slicing or 'default'}")
     print("| jobs | latency | K | wall s (best / median) | CPU s | peak RSS MiB | requests |"
           " received MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for latency in (float(v) for v in args.latency.split(",")):
         for jobs in (int(v) for v in args.jobs.split(",")):
-            simulator, info = start_simulator(jobs, latency)
+            simulator, info = start_simulator(jobs, latency, args.burst)
             try:
                 concurrency = args.concurrency or ("8" if latency else "")
                 env = {"NBU_CONCURRENCY": concurrency} if concurrency else {}
+                if args.slicing:
+                    env["NBU_JOB_SLICING"] = args.slicing
                 runs = sorted((run_once(info, env) for _ in range(args.repeat)),
                               key=lambda m: m.wall)
             finally:

@@ -76,6 +76,8 @@ OPTIONS = [
     _option("--job-window", "NBU_JOB_WINDOW", "jobs that ended within this window are"
             " counted [default: 1h]"),
     _option("--concurrency", "NBU_CONCURRENCY", "parallel job cursor chains [default: 4]"),
+    _option("--job-slicing", "NBU_JOB_SLICING", "cut the window into slices of equal job"
+            " `count` (one count request per slice) or equal `time` [default: count]"),
     _option("--max-pages", "NBU_MAX_PAGES", "page cap per cursor chain [default: 10000]"),
     _option("--deadline", "NBU_DEADLINE", "the whole run ends by then [default: 3m]"),
     _option("--lock-file", "NBU_LOCK_FILE", "lock against overlapping runs; `off` disables"

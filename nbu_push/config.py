@@ -46,6 +46,7 @@ class Settings:
     pushgateway: PushgatewaySettings | None = None
     textfile: str | None = None
     dry_run: bool = False
+    balance_slices: bool = True  # NBU_JOB_SLICING=count (default) or time
     lock_file: str | None = None  # None: no lock (NBU_LOCK_FILE=off, or --dry-run)
     max_series: int = 5000
 
@@ -220,9 +221,17 @@ def settings_from(raw: dict) -> Settings:
         pushgateway=pushgateway,
         textfile=textfile,
         dry_run=dry_run,
+        balance_slices=job_slicing(raw.get("job_slicing")),
         lock_file=lock_path(raw.get("lock_file"), site, dry_run),
         max_series=parse_int(raw.get("max_series") or 5000, "NBU_MAX_SERIES", 1, 1_000_000),
     )
+
+
+def job_slicing(value: str | None) -> bool:
+    choice = (value or "count").strip().lower()
+    if choice not in ("count", "time"):
+        raise ConfigError(f"NBU_JOB_SLICING: {value!r} is not count or time")
+    return choice == "count"
 
 
 def lock_path(value: str | None, site: str, dry_run: bool) -> str | None:

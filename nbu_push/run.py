@@ -82,7 +82,8 @@ def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
             for name in COLLECTORS:
                 ctx = CollectContext(now=started_at, job_window=settings.job_window,
                                      concurrency=settings.concurrency,
-                                     max_pages=settings.max_pages, stats=stats[name])
+                                     max_pages=settings.max_pages, stats=stats[name],
+                                     balance_slices=settings.balance_slices)
                 futures[name] = pool.submit(_run_collector, name, client, ctx)
             wait_for(futures.values(), timeout=deadline.remaining())
     except Interrupted as exc:

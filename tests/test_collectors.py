@@ -11,7 +11,13 @@ from itertools import pairwise
 import pytest
 
 from nbu_push.collect.base import CollectContext
-from nbu_push.collect.jobs import JobsSummary, collect_jobs, decode_jobs_page, split_window
+from nbu_push.collect.jobs import (
+    JobsSummary,
+    balanced_bounds,
+    collect_jobs,
+    decode_jobs_page,
+    split_window,
+)
 from nbu_push.collect.storage import StorageSummary, collect_storage, decode_units_page
 from nbu_push.errors import ApiError
 from nbu_push.netbackup.client import NetBackupClient
@@ -184,8 +190,42 @@ def test_a_failing_chain_fails_the_collector_without_hanging_the_others(requests
         return {"data": [job(calls["n"])], "meta": {"pagination": {"next": str(calls["n"])}}}
 
     requests_mock.get(BASE + "/admin/jobs", json=respond)
+    requests_mock.post(BASE + "/admin/jobs-count-requests", status_code=406, json={})
     started = time.monotonic()
     with pytest.raises(ApiError, match="9401"):
         collect_jobs(client(), CollectContext(now=NOW, concurrency=4, max_pages=10_000))
     assert time.monotonic() - started < 5
     assert calls["n"] < 200  # the healthy chains stopped instead of paging on
+
+
+def test_balanced_bounds_follow_the_job_counts():
+    slices = split_window(0, 4000, 4)
+    assert balanced_bounds(slices, [0, 0, 1000, 0], 4) == [
+        (0, 2250), (2250, 2500), (2500, 2750), (2750, 4000)]
+    assert balanced_bounds(slices, [10, 10, 10, 10], 4) == slices
+    assert balanced_bounds(slices, [0, 0, 0, 0], 4) == slices
+
+
+def test_slices_are_sized_by_job_counts(requests_mock):
+    counts = iter([0, 0, 400, 0])
+    requests_mock.post(BASE + "/admin/jobs-count-requests", json=lambda r, c: {
+        "data": {"type": "jobCount", "attributes": {"count": next(counts)}}})
+    requests_mock.get(BASE + "/admin/jobs", json={"data": []})
+    ctx = CollectContext(now=NOW, concurrency=4)
+    collect_jobs(client(), ctx)
+    bodies = [r.json() for r in requests_mock.request_history if r.method == "POST"]
+    assert [b["data"]["type"] for b in bodies] == ["jobCount"] * 4
+    filters = [r.qs["filter"][0] for r in requests_mock.request_history if r.method == "GET"]
+    assert filters[0].startswith("endtime ge 2026-03-01t11:00:00.000z and endtime lt "
+                                 "2026-03-01t11:33:45")
+    assert ctx.stats.requests == 8
+
+
+def test_slices_fall_back_to_equal_time_without_counts(requests_mock):
+    requests_mock.post(BASE + "/admin/jobs-count-requests", status_code=406, json={})
+    requests_mock.get(BASE + "/admin/jobs", json={"data": []})
+    collect_jobs(client(), CollectContext(now=NOW, concurrency=4))
+    filters = sorted(r.qs["filter"][0] for r in requests_mock.request_history
+                     if r.method == "GET")
+    assert [f.split(" and ")[0][-13:] for f in filters] == [
+        "11:00:00.000z", "11:15:00.000z", "11:30:00.000z", "11:45:00.000z"]

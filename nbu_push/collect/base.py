@@ -13,4 +13,5 @@ class CollectContext:
     job_window: float = 3600.0
     concurrency: int = 4
     max_pages: int = 10_000
+    balance_slices: bool = True  # re-cut job slices by POST /admin/jobs-count-requests
     stats: CollectorStats = field(default_factory=CollectorStats)

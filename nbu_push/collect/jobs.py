@@ -3,6 +3,9 @@
 Reads `GET /admin/jobs` with `endTime ge <start> and endTime lt <end>`, sorted by `jobId`,
 100 per page, following cursors. The window is cut into `concurrency` disjoint half-open
 slices whose cursor chains run in parallel; each page is folded into the totals and dropped.
+The slices start as equal lengths of time and are re-cut to equal job counts with one
+`POST /admin/jobs-count-requests` per slice, so that the chains finish together even when
+most jobs end in one backup window.
 
 Parent and child jobs: every record counts in `finished`, but bytes and files are summed
 only over leaf jobs (`childCount` 0 or absent), because a parent may repeat its children's
@@ -11,6 +14,7 @@ totals. See docs/metrics.md.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Hashable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -21,6 +25,7 @@ from typing import Any
 
 import msgspec
 
+from ..errors import ApiError, AuthError, NbuPushError
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.paging import Cancelled, cursor_pages
@@ -29,6 +34,8 @@ from .base import CollectContext
 from .fields import label, number
 
 PATH = "/admin/jobs"
+COUNT_PATH = "/admin/jobs-count-requests"
+log = logging.getLogger(__name__)
 
 GroupKey = tuple[str, str, str]  # job_type, policy_type, status
 
@@ -172,11 +179,61 @@ def _collect_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[i
     return summary
 
 
+def count_jobs(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int]) -> int:
+    """`POST /admin/jobs-count-requests` for one slice of the window."""
+    body = {"data": {"type": "jobCount", "attributes": {"filter": slice_filter(*bounds)}}}
+    document = client.post_json(COUNT_PATH, body, stats=ctx.stats)
+    data = document.get("data")
+    attributes = data.get("attributes") if isinstance(data, dict) else None
+    count = number(attributes.get("count")) if isinstance(attributes, dict) else None
+    if count is None or count < 0:
+        raise ApiError(f"POST {COUNT_PATH}: no count in the response")
+    return int(count)
+
+
+def balanced_bounds(slices: list[tuple[int, int]], counts: list[int], parts: int
+                    ) -> list[tuple[int, int]]:
+    """Re-cut the window so each part holds about the same number of jobs.
+
+    Jobs are assumed evenly spread inside each counted slice (a piecewise-linear CDF).
+    """
+    total = sum(counts)
+    if total == 0 or len(slices) < 2:
+        return slices
+    bounds, seen, target = [slices[0][0]], 0, 1
+    for (start, end), count in zip(slices, counts, strict=True):
+        while target < parts and count and seen + count >= total * target / parts:
+            share = (total * target / parts - seen) / count
+            bounds.append(start + int((end - start) * share))
+            target += 1
+        seen += count
+    bounds.append(slices[-1][1])
+    unique = sorted(set(bounds))
+    return list(pairwise(unique))
+
+
+def plan_slices(client: NetBackupClient, ctx: CollectContext, start_ms: int, end_ms: int,
+                pool: ThreadPoolExecutor) -> list[tuple[int, int]]:
+    """K equal-time slices, re-cut to equal job counts when the server can count them."""
+    slices = split_window(start_ms, end_ms, ctx.concurrency)
+    if len(slices) < 2 or not ctx.balance_slices:
+        return slices
+    try:
+        counts = list(pool.map(lambda bounds: count_jobs(client, ctx, bounds), slices))
+    except AuthError:
+        raise
+    except NbuPushError as exc:  # e.g. 406 on 10.3, which counts only with version 6.0
+        log.debug("job counts unavailable, using equal time slices: %s", exc)
+        return slices
+    return balanced_bounds(slices, counts, ctx.concurrency)
+
+
 def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     end_ms = int(ctx.now * 1000)
     start_ms = end_ms - int(ctx.job_window * 1000)
     total = JobsSummary(window_seconds=ctx.job_window)
-    slices = split_window(start_ms, end_ms, ctx.concurrency)
+    with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="jobs") as pool:
+        slices = plan_slices(client, ctx, start_ms, end_ms, pool)
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
         futures = [pool.submit(_collect_slice, client, ctx, bounds, cancel)

@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=5000)
     parser.add_argument("--units", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--burst", type=float, default=0.0,
+                        help="fraction of recent jobs ending in one 6-minute burst")
     parser.add_argument("--tls", action="store_true", help="HTTPS with a self-signed cert")
     parser.add_argument("--versions", default="14.0,13.0,12.0")
     parser.add_argument("--api-key", default=None)
@@ -27,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     simulator = Simulator(jobs=args.jobs, units=args.units, seed=args.seed, tls=args.tls,
                           versions=tuple(args.versions.split(",")), api_key=args.api_key,
-                          faults=faults, port=args.port)
+                          faults=faults, port=args.port, burst=args.burst)
     simulator.start()
     print(json.dumps({"url": simulator.url, "api_key": simulator.api_key,
                       "username": simulator.username, "password": simulator.password,

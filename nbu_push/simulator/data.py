@@ -155,7 +155,7 @@ class Dataset:
         return truth
 
 
-def _job_record(job: Job, base: str, rng: random.Random) -> bytes:
+def render_job(job: Job, base: str, rng: random.Random) -> bytes:
     href = f"{base}/admin/jobs/{job.job_id}"
     record = {
         "type": "job", "id": str(job.job_id),
@@ -170,8 +170,10 @@ def _job_record(job: Job, base: str, rng: random.Random) -> bytes:
 def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | None = None,
              base: str = "https://nbu-primary.example.com:1556/netbackup",
              unit_names: list[str] | None = None,
-             policy_types: list[tuple[str, int]] | None = None) -> Dataset:
-    """Jobs ending between 5 h and 1 min before `anchor_ms`; 80 % in the last 50 minutes.
+             policy_types: list[tuple[str, int]] | None = None,
+             burst: float = 0.0) -> Dataset:
+    """Jobs ending between 5 h and 1 min before `anchor_ms`; 80 % in the last 50 minutes,
+    and of those the fraction `burst` within six minutes (30 to 36 minutes before).
 
     About 5 % of jobs are still ACTIVE or QUEUED (no endTime); about one backup in ten is
     a parent whose `kilobytesTransferred` repeats the sum of its children.
@@ -186,6 +188,8 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
         recent = rng.random() < 0.8
         end = anchor - rng.randint(60_000, 50 * 60_000) if recent else \
             anchor - rng.randint(70 * 60_000, 5 * 3600_000)
+        if recent and rng.random() < burst:  # a backup window: most jobs end together
+            end = anchor - rng.randint(30 * 60_000, 36 * 60_000)
         state, status = "DONE", 0
         roll = rng.random()
         if roll < 0.03:
@@ -223,7 +227,7 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
         made.extend(children)
     made = made[:jobs]
     for job in made:
-        job.rendered = _job_record(job, base, rng)
+        job.rendered = render_job(job, base, rng)
 
     stus = []
     for index in range(units):
