@@ -30,5 +30,5 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv 2>/dev/null || { apt_install python3-venv && python3 -m venv .venv; }
 fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
-.venv/bin/ruff check nbu_push tests
+.venv/bin/ruff check nbu_push tests bench
 exec .venv/bin/python -m pytest "$@"

@@ -50,7 +50,11 @@ class Faults:
     repeat_cursor: bool = False  # /admin/jobs always returns the same next cursor
     empty: bool = False  # 200 with empty data (what missing RBAC permissions look like)
     bad_record: bool = False  # one malformed record in the first jobs page
-    path: str = ""  # only data paths starting with this count and get faults
+    path: str = ""  # only this data path (and those below it) count and get faults
+
+    def applies_to(self, path: str) -> bool:
+        prefix = self.path.rstrip("/")
+        return not prefix or path == prefix or path.startswith(prefix + "/")
 
     @classmethod
     def parse(cls, spec: str) -> Faults:
@@ -156,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
                                   " for this action."))
         else:
             version = None
-        if path.startswith(DATA_PATHS) and (not faults.path or path.startswith(faults.path)):
+        if path.startswith(DATA_PATHS) and faults.applies_to(path):
             with sim.state.lock:
                 sim.state.data_requests += 1
                 number = sim.state.data_requests
