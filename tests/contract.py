@@ -42,7 +42,8 @@ def check_filter(text: str, rules: dict) -> None:
             assert literal.startswith("'") and literal.endswith("'"), literal
 
 
-def check_request(method: str, path: str, raw_query: str, headers: dict) -> None:
+def check_request(method: str, path: str, raw_query: str, headers: dict,
+                  body: bytes = b"") -> None:
     """One request nbu-push sent; `path` is below /netbackup."""
     key = f"{method} {path}"
     assert key in ENDPOINTS, f"{key} is not an endpoint of the contract"
@@ -66,6 +67,14 @@ def check_request(method: str, path: str, raw_query: str, headers: dict) -> None
             assert value in endpoint["sort"], value
     if endpoint["pagination"] == "cursor":
         assert "page[offset]" not in names
+    if "body_type" in endpoint:  # jobs-count-requests: the filter lives in the body
+        document = json.loads(body)
+        assert document["data"]["type"] == endpoint["body_type"]
+        jobs_filter = ENDPOINTS["GET /admin/jobs"]["filter"]
+        count_rules = {"combinators": ["and"], "fields": {
+            name: rule for name, rule in jobs_filter["fields"].items()
+            if name in endpoint["filter_fields"]}}
+        check_filter(document["data"]["attributes"]["filter"], count_rules)
     lowered = {k.lower(): v for k, v in headers.items()}
     if key != "GET /ping":
         version = lowered.get("accept", "").partition(";version=")[2]

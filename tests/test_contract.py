@@ -100,6 +100,13 @@ def test_contract_matches_the_vendor_specs(specs, key):
             meta = schema["properties"]["meta"]["properties"]["pagination"]["properties"]
             for name, kind in endpoint["pagination_meta"].items():
                 assert spec_type(meta[name]) == kind, (spec_name, name)
+        if "body_type" in endpoint:
+            body = next(iter(operation["requestBody"]["content"].values()))["schema"]
+            data = body["properties"]["data"]
+            assert data["properties"]["type"]["enum"] == [endpoint["body_type"]]
+            description = data["properties"]["attributes"]["properties"]["filter"]
+            for field in endpoint["filter_fields"]:
+                assert re.search(rf"\b{field}\b", description["description"]), field
         if "body" in endpoint:
             body = next(iter(operation["requestBody"]["content"].values()))["schema"]
             assert set(endpoint["body"]) <= set(body["properties"])
@@ -129,6 +136,8 @@ def test_collector_requests_fit_the_contract(requests_mock):
         if "page%5Bafter%5D=3" not in r.url else {"data": []}))
     requests_mock.get(base + "/storage/storage-units", json=lambda r, c: {
         "data": [{"attributes": {"name": "u"}}] * 500, "meta": {"pagination": {"count": 1200}}})
+    requests_mock.post(base + "/admin/jobs-count-requests", json={
+        "data": {"type": "jobCount", "attributes": {"count": 5}}})
     client = NetBackupClient(base)
     client.set_credential("key")
     client.api_version = "13.0"
@@ -138,7 +147,8 @@ def test_collector_requests_fit_the_contract(requests_mock):
     for request in requests_mock.request_history:
         raw_query = request.url.partition("?")[2]
         check_request(request.method, request.path.removeprefix("/netbackup"), raw_query,
-                      dict(request.headers))
+                      dict(request.headers), request.body or b"")
+    assert sum(r.method == "POST" for r in requests_mock.request_history) == 3
 
 
 @pytest.mark.parametrize("login", [False, True])
@@ -153,7 +163,8 @@ def test_every_request_of_a_real_run_fits_the_contract(login, tmp_path):
         assert result.returncode == 0, result.stderr
         assert len(sim.requests) > 25
         for request in sim.requests:
-            check_request(request.method, request.path, request.raw_query, request.headers)
+            check_request(request.method, request.path, request.raw_query, request.headers,
+                          request.body)
         if login:
             body = next(r.body for r in sim.requests if r.path == "/login")
             assert set(json.loads(body)) <= set(
