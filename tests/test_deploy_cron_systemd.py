@@ -1,0 +1,90 @@
+"""cron and systemd files: valid as shipped, and the cron wrapper behaves."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from .cli import clean_env
+from .conftest import REPO, require_binary
+
+CRON = REPO / "cron"
+
+
+def nbu_push_bin() -> str:
+    found = Path(sys.executable).parent / "nbu-push"
+    assert found.exists(), "install the package (pip install -e .) to get the nbu-push script"
+    return str(found)
+
+
+def test_cron_d_file_is_valid_for_system_cron():
+    assert "." not in "nbu-push" and (CRON / "nbu-push").exists()  # cron skips dotted names
+    entries = [line for line in (CRON / "nbu-push").read_text().splitlines()
+               if line and not line.startswith("#") and "=" not in line.split()[0]]
+    assert len(entries) == 1
+    fields = entries[0].split()
+    assert fields[:5] == ["*/5", "*", "*", "*", "*"]
+    assert fields[5] == "nbu-push"  # the user field of /etc/cron.d
+    assert fields[6] == "/usr/local/bin/nbu-push-cron"
+    assert "%" not in entries[0]
+    assert 'MAILTO=""' in (CRON / "nbu-push").read_text()
+
+
+def wrapper(env_file: Path, tmp_path: Path, *args: str, log: str = "stderr"):
+    env = clean_env(NBU_PUSH_BIN=nbu_push_bin(), NBU_PUSH_ENV_FILE=str(env_file),
+                    NBU_LOCK_FILE=str(tmp_path / "cron.lock"), NBU_PUSH_CRON_LOG=log)
+    return subprocess.run(["sh", str(CRON / "nbu-push-cron"), *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_wrapper_runs_preserves_exit_codes_and_prevents_overlap(tmp_path, simulator):
+    require_binary("flock")
+    assert os.stat(CRON / "nbu-push-cron").st_mode & stat.S_IXUSR
+    env_file = tmp_path / "nbu-push.env"
+    env_file.write_text(f"NBU_URL={simulator.url}\nNBU_API_KEY={simulator.api_key}\n"
+                        f"NBU_PUSH_TEXTFILE={tmp_path / 'nbu_push.prom'}\n")
+    env_file.chmod(0o600)
+    ok = wrapper(env_file, tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "nbu_push.prom").exists()
+    assert wrapper(tmp_path / "missing.env", tmp_path).returncode == 78
+    with open(tmp_path / "cron.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert wrapper(env_file, tmp_path).returncode == 75
+    if shutil.which("logger"):  # syslog mode: output to logger, exit code still nbu-push's
+        assert wrapper(tmp_path / "missing.env", tmp_path, log="syslog").returncode == 78
+        assert wrapper(env_file, tmp_path, log="syslog").returncode == 0
+
+
+def test_systemd_units_verify(tmp_path):
+    analyze = require_binary("systemd-analyze")
+    for name in ("nbu-push.service", "nbu-push.timer"):
+        text = (REPO / "systemd" / name).read_text()
+        (tmp_path / name).write_text(text.replace("/usr/local/bin/nbu-push", nbu_push_bin()))
+    result = subprocess.run([analyze, "verify", str(tmp_path / "nbu-push.service"),
+                             str(tmp_path / "nbu-push.timer")], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    calendar = subprocess.run([analyze, "calendar", "*:0/5"], capture_output=True, text=True)
+    assert "*-*-* *:00/5:00" in calendar.stdout
+
+
+def test_systemd_service_policies():
+    service = (REPO / "systemd" / "nbu-push.service").read_text()
+    timer = (REPO / "systemd" / "nbu-push.timer").read_text()
+    settings = dict(re.findall(r"^(\w+)=(.*)$", service, re.MULTILINE))
+    assert settings["Type"] == "oneshot"
+    assert int(settings["TimeoutStartSec"]) > 0
+    assert settings["DynamicUser"] == "yes" and settings["NoNewPrivileges"] == "yes"
+    assert settings["ProtectSystem"] == "strict" and settings["PrivateTmp"] == "yes"
+    assert settings["EnvironmentFile"].startswith("/etc/nbu-push/")
+    assert "NBU_API_KEY_FILE=%d/api-key" in service  # a credential, not an env value
+    timer_settings = dict(re.findall(r"^(\w+)=(.*)$", timer, re.MULTILINE))
+    assert timer_settings["Persistent"] == "true"
+    assert timer_settings["OnCalendar"] == "*:0/5"
