@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(prometheus-pushgateway prometheus-node-exporter prometheus)
-binaries=(prometheus-pushgateway prometheus-node-exporter promtool prometheus)
+packages=(prometheus-pushgateway prometheus-node-exporter prometheus systemd)
+binaries=(prometheus-pushgateway prometheus-node-exporter promtool prometheus systemd-analyze)
 missing=0
 for binary in "${binaries[@]}"; do
   command -v "$binary" >/dev/null 2>&1 || [ -x "/usr/bin/$binary" ] || missing=1
