@@ -12,8 +12,8 @@ from dotenv import dotenv_values
 
 from . import __version__
 from .config import settings_from
-from .errors import EXIT_CONFIG, ConfigError, NbuPushError
-from .logs import setup_logging
+from .errors import EXIT_CONFIG, EXIT_FAILED, ConfigError, NbuPushError
+from .logs import add_secrets, setup_logging
 
 log = logging.getLogger("nbu_push")
 
@@ -49,58 +49,65 @@ def _load_env_file(ctx: click.Context, _param: click.Parameter, value: str | Non
     return path
 
 
-def _option(flag: str, envvar: str, help_text: str, **kwargs) -> Callable:
-    return click.option(flag, envvar=envvar, show_envvar=True, help=help_text, **kwargs)
-
+# flag, environment variable, metavar (None: an on/off flag), help
+SETTINGS: list[tuple[str, str, str | None, str]] = [
+    ("--url", "NBU_URL", "URL",
+     "NetBackup primary: host, host:port or URL [default port 1556, path /netbackup]"),
+    ("--api-key", "NBU_API_KEY", "KEY", "NetBackup API key (prefer NBU_API_KEY_FILE)"),
+    ("--api-key-file", "NBU_API_KEY_FILE", "PATH", "file holding the API key"),
+    ("--username", "NBU_USERNAME", "USER", "user for POST /login instead of an API key"),
+    ("--password", "NBU_PASSWORD", "PASSWORD",
+     "password for --username (prefer NBU_PASSWORD_FILE)"),
+    ("--password-file", "NBU_PASSWORD_FILE", "PATH", "file holding the password"),
+    ("--domain-type", "NBU_DOMAIN_TYPE", "TYPE", "login domain type: NT, vx, unixpwd, ldap"),
+    ("--domain-name", "NBU_DOMAIN_NAME", "NAME", "login domain name"),
+    ("--api-version", "NBU_API_VERSION", "VERSION",
+     "pin the API media-type version, e.g. 12.0 [default: negotiate]"),
+    ("--ca-bundle", "NBU_CA_BUNDLE", "PATH",
+     "CA certificate(s) of the NetBackup server [default: system CAs]"),
+    ("--insecure", "NBU_INSECURE", None,
+     "do not verify NetBackup's TLS certificate (warned on every run)"),
+    ("--timeout", "NBU_TIMEOUT", "DURATION", "per-request timeout [default: 30s]"),
+    ("--job-window", "NBU_JOB_WINDOW", "DURATION",
+     "count the jobs that ended within this window [default: 1h]"),
+    ("--concurrency", "NBU_CONCURRENCY", "N", "parallel job cursor chains [default: 4]"),
+    ("--job-slicing", "NBU_JOB_SLICING", "count|time",
+     "cut the window into slices of equal job count (one count request per slice) or"
+     " equal time [default: count]"),
+    ("--max-pages", "NBU_MAX_PAGES", "N", "page cap per cursor chain [default: 10000]"),
+    ("--deadline", "NBU_DEADLINE", "DURATION", "the collection ends by then [default: 3m]"),
+    ("--lock-file", "NBU_LOCK_FILE", "PATH|off",
+     "lock against overlapping runs [default: $TMPDIR/nbu-push-<site>.lock]"),
+    ("--max-series", "NBU_MAX_SERIES", "N",
+     "cap on series per metric; the rest is dropped and counted [default: 5000]"),
+    ("--site", "NBU_SITE", "NAME",
+     "`site` label and Pushgateway grouping key [default: the primary's host name]"),
+    ("--pushgateway", "PUSHGATEWAY_URL", "URL", "push to this Pushgateway"),
+    ("--pushgateway-job", "PUSHGATEWAY_JOB", "NAME", "Pushgateway job name [default: nbu-push]"),
+    ("--pushgateway-username", "PUSHGATEWAY_USERNAME", "USER", "Pushgateway basic-auth user"),
+    ("--pushgateway-password", "PUSHGATEWAY_PASSWORD", "PASSWORD",
+     "Pushgateway basic-auth password"),
+    ("--pushgateway-token", "PUSHGATEWAY_TOKEN", "TOKEN",
+     "bearer token for a proxy in front of the Pushgateway"),
+    ("--pushgateway-ca-bundle", "PUSHGATEWAY_CA_BUNDLE", "PATH",
+     "CA bundle for an https Pushgateway [default: system CAs]"),
+    ("--textfile", "NBU_PUSH_TEXTFILE", "PATH", "write this node_exporter textfile (*.prom)"),
+    ("--dry-run", "NBU_PUSH_DRY_RUN", None, "print the metrics to stdout; send and write nothing"),
+    ("--demo", "NBU_PUSH_DEMO", None, "read the built-in NetBackup simulator, not a server"),
+    ("--log-format", "NBU_PUSH_LOG_FORMAT", "text|json", "log format on stderr [default: text]"),
+    ("--log-level", "NBU_PUSH_LOG_LEVEL", "LEVEL",
+     "debug, info, warning or error [default: info]"),
+]
 
 OPTIONS = [
     click.option("--env-file", envvar="NBU_PUSH_ENV_FILE", show_envvar=True, is_eager=True,
-                 callback=_load_env_file, expose_value=False,
+                 callback=_load_env_file, expose_value=False, metavar="PATH",
                  help="dotenv file with settings [default: ./.env when present]"),
-    _option("--url", "NBU_URL", "NetBackup primary: host, host:port or URL"
-            " [default port 1556, path /netbackup]"),
-    _option("--api-key", "NBU_API_KEY", "NetBackup API key (prefer NBU_API_KEY_FILE)"),
-    _option("--api-key-file", "NBU_API_KEY_FILE", "file holding the API key"),
-    _option("--username", "NBU_USERNAME", "user for POST /login instead of an API key"),
-    _option("--password", "NBU_PASSWORD", "password for --username (prefer NBU_PASSWORD_FILE)"),
-    _option("--password-file", "NBU_PASSWORD_FILE", "file holding the password"),
-    _option("--domain-type", "NBU_DOMAIN_TYPE", "login domain type: NT, vx, unixpwd, ldap"),
-    _option("--domain-name", "NBU_DOMAIN_NAME", "login domain name"),
-    _option("--api-version", "NBU_API_VERSION",
-            "pin the API media-type version, e.g. 12.0 [default: negotiate]"),
-    _option("--ca-bundle", "NBU_CA_BUNDLE", "CA certificate(s) that signed the NetBackup"
-            " server certificate [default: system CAs]"),
-    _option("--insecure", "NBU_INSECURE", "do not verify NetBackup's TLS certificate"
-            " (warned on every run)", is_flag=True, default=False),
-    _option("--timeout", "NBU_TIMEOUT", "per-request timeout [default: 30s]"),
-    _option("--job-window", "NBU_JOB_WINDOW", "jobs that ended within this window are"
-            " counted [default: 1h]"),
-    _option("--concurrency", "NBU_CONCURRENCY", "parallel job cursor chains [default: 4]"),
-    _option("--job-slicing", "NBU_JOB_SLICING", "cut the window into slices of equal job"
-            " `count` (one count request per slice) or equal `time` [default: count]"),
-    _option("--max-pages", "NBU_MAX_PAGES", "page cap per cursor chain [default: 10000]"),
-    _option("--deadline", "NBU_DEADLINE", "the whole run ends by then [default: 3m]"),
-    _option("--lock-file", "NBU_LOCK_FILE", "lock against overlapping runs; `off` disables"
-            " [default: $TMPDIR/nbu-push-<site>.lock]"),
-    _option("--max-series", "NBU_MAX_SERIES", "cap on series per metric; the rest is dropped"
-            " and counted [default: 5000]"),
-    _option("--site", "NBU_SITE", "`site` label and Pushgateway grouping key"
-            " [default: the primary's host name]"),
-    _option("--pushgateway", "PUSHGATEWAY_URL", "push to this Pushgateway"),
-    _option("--pushgateway-job", "PUSHGATEWAY_JOB", "Pushgateway job name [default: nbu-push]"),
-    _option("--pushgateway-username", "PUSHGATEWAY_USERNAME", "Pushgateway basic-auth user"),
-    _option("--pushgateway-password", "PUSHGATEWAY_PASSWORD", "Pushgateway basic-auth password"),
-    _option("--pushgateway-token", "PUSHGATEWAY_TOKEN", "bearer token for a proxy in front of"
-            " the Pushgateway"),
-    _option("--pushgateway-ca-bundle", "PUSHGATEWAY_CA_BUNDLE", "CA bundle for an https"
-            " Pushgateway [default: system CAs]"),
-    _option("--textfile", "NBU_PUSH_TEXTFILE", "write this node_exporter textfile (*.prom)"),
-    _option("--dry-run", "NBU_PUSH_DRY_RUN", "print the metrics to stdout; send and write"
-            " nothing", is_flag=True, default=False),
-    _option("--demo", "NBU_PUSH_DEMO", "read the built-in NetBackup simulator instead of a"
-            " server", is_flag=True, default=False),
-    _option("--log-format", "NBU_PUSH_LOG_FORMAT", "text or json [default: text]"),
-    _option("--log-level", "NBU_PUSH_LOG_LEVEL", "debug, info, warning, error [default: info]"),
+    *(click.option(flag, envvar=envvar, show_envvar=True, help=help_text, metavar=metavar)
+      if metavar else
+      click.option(flag, envvar=envvar, show_envvar=True, help=help_text, is_flag=True,
+                   default=False)
+      for flag, envvar, metavar, help_text in SETTINGS),
 ]
 
 
@@ -157,14 +164,16 @@ def _main(ctx: click.Context, demo: bool, raw: dict) -> int:
 
             simulator = start_demo(raw)
         settings = settings_from(raw)
-        from .logs import add_secrets
-
         add_secrets(settings.secrets())
         return run(settings)
     except NbuPushError as exc:
         label = "configuration error" if isinstance(exc, ConfigError) else "error"
         log.error("%s: %s", label, exc)
         return exc.exit_code
+    except Exception as exc:  # a bug: one line (secrets scrubbed), the trace only in debug
+        log.error("internal error: %s: %s", type(exc).__name__, exc)
+        log.debug("traceback", exc_info=True)
+        return EXIT_FAILED
     finally:
         if simulator is not None:
             simulator.stop()

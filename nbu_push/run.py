@@ -158,7 +158,7 @@ def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
     """Log collector errors, send the payload to every sink; the run's exit code."""
     errors = {id(o.error): o for o in report.outcomes if o.error is not None}
     if len(errors) == 1 and len(report.outcomes) > 1 and not report.partial:
-        log.error("NetBackup session failed: %s", report.outcomes[0].error,
+        log.error("every collector failed: %s", report.outcomes[0].error,
                   extra={"site": settings.site})
     else:
         for outcome in errors.values():

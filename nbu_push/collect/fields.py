@@ -7,14 +7,6 @@ import math
 INT64_MAX = 2**63 - 1
 
 
-def attributes(record: object) -> dict | None:
-    """A record's `attributes` object, or None when the record is malformed."""
-    if not isinstance(record, dict):
-        return None
-    attrs = record.get("attributes")
-    return attrs if isinstance(attrs, dict) else None
-
-
 def number(value: object) -> float | int | None:
     """An int or float (also from a numeric string); None for null, bools and junk."""
     if isinstance(value, bool) or value is None:
