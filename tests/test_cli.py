@@ -147,3 +147,29 @@ def test_login_secrets_never_appear(tmp_path):
     assert [r.path for r in sim.requests].count("/logout") == 1
     for token in tokens:
         assert token not in result.output
+
+
+def test_demo_prints_the_simulators_exposition():
+    result = nbu_push("--demo", "--dry-run", env=clean_env())
+    assert result.code == 0, result.stderr
+    values = samples(result.stdout)
+    assert values[("nbu_push_success", ())] == 1
+    assert sum(v for (name, _), v in values.items() if name == "nbu_jobs_finished") > 3000
+    assert 'site="demo"' in result.stdout
+
+
+def test_conflicting_credentials_are_a_configuration_error():
+    result = nbu_push("--dry-run", env=clean_env(NBU_URL="nbu", NBU_API_KEY="k",
+                                                 NBU_USERNAME="u", NBU_PASSWORD="p"))
+    assert_one_line_error(result, 78, "NBU_API_KEY and NBU_USERNAME")
+
+
+def test_gzip_responses_are_accepted():
+    with Simulator(jobs=500, compress=True) as sim:
+        result = nbu_push("--dry-run", env=sim_env(sim))
+        truth = sim.truth(3600)
+    assert result.code == 0, result.stderr
+    values = samples(result.stdout)
+    assert sum(v for (name, _), v in values.items() if name == "nbu_jobs_finished") == sum(
+        truth.finished.values())
+    assert sim.state.gzipped >= 4  # the job pages really were compressed

@@ -222,7 +222,8 @@ def test_missing_textfile_directory_is_a_configuration_error(simulator, tmp_path
     assert not (tmp_path / "gone").exists()
 
 
-def test_sigterm_mid_run_publishes_the_failure_status(tmp_path, gateway):
+@pytest.mark.parametrize("signum,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_mid_run_publishes_the_failure_status(tmp_path, gateway, signum, code):
     pair = Pair(tmp_path, gateway)
     with Simulator(jobs=3000, seed=2, api_key=SECRET_KEY,
                    faults=Faults(latency_ms=300)) as sim:
@@ -231,11 +232,11 @@ def test_sigterm_mid_run_publishes_the_failure_status(tmp_path, gateway):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(1.5)
         started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         stdout, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 143, stderr
+    assert proc.returncode == code, stderr
     assert time.monotonic() - started < 5
-    assert "interrupted by SIGTERM" in stderr
+    assert f"interrupted by {signal.Signals(signum).name}" in stderr
     pair.after = parse(pair.textfile.read_text())
     pair.pushed_after = pair.pushed()
     assert sorted(os.listdir(tmp_path)) == ["lock", "nbu_push.prom"]

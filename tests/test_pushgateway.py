@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import requests
+import subprocess
+import time
 
+import requests
+from requests_mock import ANY
+
+from nbu_push.publish.pushgateway import PushgatewaySink
 from nbu_push.simulator import Faults, Simulator
+from nbu_push.simulator.server import self_signed_certificate
 
 from .cli import clean_env, nbu_push, sim_env
-from .conftest import free_port
+from .conftest import free_port, require_binary, stop
 
 
 def groups(gateway) -> list[dict]:
@@ -84,3 +90,50 @@ def test_pushgateway_rejection_fails_the_run(gateway, simulator):
 
 def test_no_sink_runs_without_configuration():
     assert nbu_push(env=clean_env(PUSHGATEWAY_URL="")).code == 78
+
+
+def test_bearer_token_and_grouping_url(requests_mock):
+    sink = PushgatewaySink("https://pg.example.com:9091/", "nbu-push", {"site": "a/b c"},
+                           token="tok-123", verify="/etc/ca.pem")
+    requests_mock.put(ANY, status_code=200)
+    sink.publish(b"x 1\n", complete=True)
+    request = requests_mock.last_request
+    assert request.method == "PUT"
+    assert request.url == ("https://pg.example.com:9091/metrics/job@base64/bmJ1LXB1c2g="
+                           "/site@base64/YS9iIGM=")
+    assert request.headers["Authorization"] == "Bearer tok-123"
+    assert request.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert request.verify == "/etc/ca.pem"
+    requests_mock.post(ANY, status_code=200)
+    sink.publish(b"x 1\n", complete=False)
+    assert requests_mock.last_request.method == "POST"
+
+
+def test_https_gateway_with_its_ca_bundle(tmp_path, simulator):
+    binary = require_binary("prometheus-pushgateway")
+    cert, key = self_signed_certificate(str(tmp_path))
+    web = tmp_path / "web.yml"
+    web.write_text(f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n")
+    port = free_port()
+    log = tmp_path / "pg.log"
+    with open(log, "wb") as handle:
+        proc = subprocess.Popen([binary, f"--web.listen-address=127.0.0.1:{port}",
+                                 "--persistence.file=", f"--web.config.file={web}"],
+                                stdout=subprocess.DEVNULL, stderr=handle)
+    try:
+        url = f"https://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                requests.get(url + "/-/ready", verify=cert, timeout=0.5)
+                break
+            except requests.RequestException:
+                time.sleep(0.05)
+        refused = nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=url))
+        assert refused.code == 1 and "TLS verification failed" in refused.stderr
+        accepted = nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=url,
+                                        PUSHGATEWAY_CA_BUNDLE=cert))
+        assert accepted.code == 0, accepted.stderr
+        stored = requests.get(url + "/api/v1/metrics", verify=cert, timeout=5).json()["data"]
+        assert stored[0]["labels"]["site"] == "test-site"
+    finally:
+        stop(proc)

@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=float, default=0.0,
                         help="fraction of recent jobs ending in one 6-minute burst")
     parser.add_argument("--tls", action="store_true", help="HTTPS with a self-signed cert")
+    parser.add_argument("--gzip", action="store_true", help="gzip responses when accepted")
     parser.add_argument("--versions", default="14.0,13.0,12.0")
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--faults", default="", help="e.g. latency_ms=20,burst_503=2")
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     simulator = Simulator(jobs=args.jobs, units=args.units, seed=args.seed, tls=args.tls,
                           versions=tuple(args.versions.split(",")), api_key=args.api_key,
-                          faults=faults, port=args.port, burst=args.burst)
+                          faults=faults, port=args.port, burst=args.burst, compress=args.gzip)
     simulator.start()
     print(json.dumps({"url": simulator.url, "api_key": simulator.api_key,
                       "username": simulator.username, "password": simulator.password,

@@ -7,6 +7,7 @@ the injected latency, not Nagle's algorithm meeting delayed ACKs.
 from __future__ import annotations
 
 import bisect
+import gzip
 import json
 import math
 import os
@@ -84,6 +85,7 @@ class RecordedRequest:
 class _State:
     tokens: set[str] = field(default_factory=set)
     data_requests: int = 0
+    gzipped: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -113,9 +115,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, content_type: str = "application/json",
               headers: dict[str, str] | None = None) -> None:
         reason = self.responses.get(status, ("",))[0]
+        headers = dict(headers or {})
+        sim = self.server.simulator
+        if (sim.compress and len(body) > 1024
+                and "gzip" in self.headers.get("Accept-Encoding", "")):
+            body = gzip.compress(body, compresslevel=1)
+            headers["Content-Encoding"] = "gzip"
+            with sim.state.lock:
+                sim.state.gzipped += 1
         head = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {content_type}",
                 f"Content-Length: {len(body)}", "X-Request-ID: " + secrets.token_hex(8)]
-        head += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        head += [f"{name}: {value}" for name, value in headers.items()]
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
 
     def _reset(self, body: bytes) -> None:
@@ -347,7 +357,8 @@ ROUTES = {
 }
 
 
-def _self_signed(directory: str) -> tuple[str, str]:
+def self_signed_certificate(directory: str) -> tuple[str, str]:
+    """A certificate and key for 127.0.0.1 and localhost, valid two days (needs openssl)."""
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
@@ -365,6 +376,7 @@ class Simulator:
                  api_key: str | None = None, username: str = "nbuadmin",
                  password: str | None = None, faults: Faults | None = None,
                  host: str = "127.0.0.1", port: int = 0, tls: bool = False,
+                 compress: bool = False,
                  **data_options: object) -> None:
         self.dataset = dataset or generate(jobs=jobs, units=units, seed=seed,
                                            **data_options)  # type: ignore[arg-type]
@@ -373,6 +385,7 @@ class Simulator:
         self.username = username
         self.password = password or "sim-pw-" + secrets.token_hex(8)
         self.faults = faults or Faults()
+        self.compress = compress  # gzip bodies over 1 KiB when the client accepts gzip
         self.state = _State()
         self.requests: list[RecordedRequest] = []
         self.disk_pools = [json.dumps({"type": "diskPool", "id": f"dp-{i}", "attributes": {
@@ -392,7 +405,7 @@ class Simulator:
         self._httpd = _Server((host, port), _Handler)
         self._httpd.simulator = self
         if self._tls_dir is not None:
-            cert, key = _self_signed(self._tls_dir.name)
+            cert, key = self_signed_certificate(self._tls_dir.name)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
             self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
