@@ -79,40 +79,36 @@ def parse_int(value: str | None, setting: str, low: int, high: int) -> int:
     return number
 
 
+def _split_url(value: str, setting: str, default_scheme: str) -> urllib.parse.SplitResult:
+    """A validated http(s) URL; a bare `host` or `host:port` gets `default_scheme`."""
+    text = value.strip()
+    if "://" not in text:
+        text = f"{default_scheme}://{text}"
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{setting}: {value!r} is not a host name or an http(s) URL")
+    if parts.username or parts.password:
+        raise ConfigError(f"{setting}: credentials do not belong in the URL")
+    try:
+        parts.port  # noqa: B018 - raises on an invalid port
+    except ValueError:
+        raise ConfigError(f"{setting}: {value!r} has an invalid port") from None
+    return parts
+
+
 def netbackup_url(value: str | None) -> tuple[str, str]:
     """`host`, `host:port` or a URL -> (`https://host:1556/netbackup`, host)."""
     if not value or not value.strip():
         raise ConfigError("NBU_URL is not set: name the NetBackup primary server (or use --demo)")
-    text = value.strip()
-    if "://" not in text:
-        text = "https://" + text
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"NBU_URL: {value!r} is not a host name or an http(s) URL")
-    if parts.username or parts.password:
-        raise ConfigError("NBU_URL: credentials do not belong in the URL; use NBU_API_KEY_FILE")
-    try:
-        port = parts.port or DEFAULT_PORT
-    except ValueError:
-        raise ConfigError(f"NBU_URL: {value!r} has an invalid port") from None
-    host = parts.hostname
+    parts = _split_url(value, "NBU_URL", "https")
+    host, port = parts.hostname or "", parts.port or DEFAULT_PORT
     netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     path = parts.path.rstrip("/") or DEFAULT_PATH
     return urllib.parse.urlunsplit((parts.scheme, netloc, path, "", "")), host
 
 
 def http_url(value: str, setting: str) -> str:
-    text = value.strip()
-    if "://" not in text:
-        text = "http://" + text
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{setting}: {value!r} is not an http(s) URL")
-    try:
-        parts.port  # noqa: B018 - validates the port
-    except ValueError:
-        raise ConfigError(f"{setting}: {value!r} has an invalid port") from None
-    return text.rstrip("/")
+    return urllib.parse.urlunsplit(_split_url(value, setting, "http")).rstrip("/")
 
 
 def read_secret_file(path: str, setting: str) -> str:

@@ -54,6 +54,7 @@ def test_durations(value, seconds):
     ({"textfile": "/nonexistent-dir/nbu.prom"}, "NBU_PUSH_TEXTFILE"),
     ({"textfile": "/tmp/nbu.txt"}, "NBU_PUSH_TEXTFILE"),
     ({"pushgateway": "ftp://pg"}, "PUSHGATEWAY_URL"),
+    ({"pushgateway": "http://user:secret@pg:9091"}, "PUSHGATEWAY_URL"),
     ({"pushgateway": "pg:9091", "pushgateway_username": "u"}, "PUSHGATEWAY_USERNAME"),
     ({"pushgateway": "pg:9091", "pushgateway_username": "u", "pushgateway_password": "p",
       "pushgateway_token": "t"}, "PUSHGATEWAY_TOKEN"),
