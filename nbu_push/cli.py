@@ -64,7 +64,8 @@ SETTINGS: list[tuple[str, str, str | None, str]] = [
     ("--api-version", "NBU_API_VERSION", "VERSION",
      "pin the API media-type version, e.g. 12.0 [default: negotiate]"),
     ("--ca-bundle", "NBU_CA_BUNDLE", "PATH",
-     "CA certificate(s) of the NetBackup server [default: system CAs]"),
+     "CA certificate(s) of the NetBackup server [default: REQUESTS_CA_BUNDLE, else"
+     " certifi's]"),
     ("--insecure", "NBU_INSECURE", None,
      "do not verify NetBackup's TLS certificate (warned on every run)"),
     ("--timeout", "NBU_TIMEOUT", "DURATION", "per-request timeout [default: 30s]"),
@@ -90,7 +91,7 @@ SETTINGS: list[tuple[str, str, str | None, str]] = [
     ("--pushgateway-token", "PUSHGATEWAY_TOKEN", "TOKEN",
      "bearer token for a proxy in front of the Pushgateway"),
     ("--pushgateway-ca-bundle", "PUSHGATEWAY_CA_BUNDLE", "PATH",
-     "CA bundle for an https Pushgateway [default: system CAs]"),
+     "CA bundle for an https Pushgateway [default: as --ca-bundle's]"),
     ("--textfile", "NBU_PUSH_TEXTFILE", "PATH", "write this node_exporter textfile (*.prom)"),
     ("--dry-run", "NBU_PUSH_DRY_RUN", None, "print the metrics to stdout; send and write nothing"),
     ("--demo", "NBU_PUSH_DEMO", None, "read the built-in NetBackup simulator, not a server"),

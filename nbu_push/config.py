@@ -155,7 +155,8 @@ def tls_verify(ca_bundle: str | None, insecure: bool, setting: str) -> bool | st
         if not os.path.isfile(ca_bundle) or not os.access(ca_bundle, os.R_OK):
             raise ConfigError(f"{setting}: {ca_bundle} is not a readable file")
         return ca_bundle
-    return True
+    # What requests itself would use: the environment's bundle, else certifi's.
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
 def textfile_path(value: str) -> str:

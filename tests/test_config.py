@@ -64,7 +64,9 @@ def test_bad_settings_name_the_setting(overrides, setting):
         settings_from(raw(**overrides))
 
 
-def test_defaults():
+def test_defaults(monkeypatch):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     settings = settings_from(raw(pushgateway="pg.example.com:9091"))
     assert settings.site == "nbu-primary.example.com"
     assert settings.verify is True
@@ -79,3 +81,9 @@ def test_key_file_is_read_and_stripped(tmp_path):
     settings = settings_from(raw(api_key=None, api_key_file=str(key)))
     assert settings.credentials.api_key == "secret-from-file"
     assert "secret-from-file" not in repr(settings)
+
+
+def test_verification_defaults_to_the_environments_bundle(monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    assert settings_from(raw()).verify == "/etc/ssl/certs/ca-certificates.crt"
+    assert settings_from(raw(insecure=True)).verify is False

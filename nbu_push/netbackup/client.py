@@ -80,7 +80,7 @@ class NetBackupClient:
         query: str | None = None,
         body: object = None,
         version: str | None = None,
-        accept: str | None = "json",
+        media_type: bool = True,
         authenticated: bool = True,
         stats: CollectorStats | None = None,
         retry: bool = True,
@@ -89,7 +89,7 @@ class NetBackupClient:
         url = self.base_url + path + (f"?{query}" if query else "")
         version = version or self.api_version
         headers: dict[str, str | None] = {"Accept": None}
-        if accept == "json" and version:
+        if media_type and version:
             headers["Accept"] = MEDIA_TYPE.format(version)
         data = None
         if body is not None:

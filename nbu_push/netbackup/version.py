@@ -33,7 +33,7 @@ def best_known(reported: str, known: Sequence[str] = KNOWN_VERSIONS) -> str | No
 def version_from_ping(client: NetBackupClient) -> str | None:
     """`X-NetBackup-API-Version` of `GET /ping` (no credentials needed), if the server says."""
     try:
-        response = client.request("GET", "/ping", accept=None, authenticated=False)
+        response = client.request("GET", "/ping", media_type=False, authenticated=False)
     except ApiUnavailable:
         raise
     except ApiError as exc:
