@@ -11,7 +11,7 @@ import click
 from dotenv import dotenv_values
 
 from . import __version__
-from .config import settings_from
+from .config import delete_target, settings_from
 from .errors import EXIT_CONFIG, EXIT_FAILED, ConfigError, NbuPushError
 from .logs import add_secrets, setup_logging
 
@@ -95,6 +95,8 @@ SETTINGS: list[tuple[str, str, str | None, str]] = [
     ("--textfile", "NBU_PUSH_TEXTFILE", "PATH", "write this node_exporter textfile (*.prom)"),
     ("--dry-run", "NBU_PUSH_DRY_RUN", None, "print the metrics to stdout; send and write nothing"),
     ("--demo", "NBU_PUSH_DEMO", None, "read the built-in NetBackup simulator, not a server"),
+    ("--delete", "NBU_PUSH_DELETE", None,
+     "delete this site's group from the Pushgateway (a retired primary) and exit"),
     ("--log-format", "NBU_PUSH_LOG_FORMAT", "text|json", "log format on stderr [default: text]"),
     ("--log-level", "NBU_PUSH_LOG_LEVEL", "LEVEL",
      "debug, info, warning or error [default: info]"),
@@ -132,7 +134,7 @@ def _logging_choice(raw: dict) -> tuple[str, str]:
 @_with_options
 @click.version_option(__version__, prog_name="nbu-push")
 @click.pass_context
-def cli(ctx: click.Context, demo: bool, **raw: object) -> None:
+def cli(ctx: click.Context, demo: bool, delete: bool, **raw: object) -> None:
     """Read NetBackup jobs and storage once, publish them for Prometheus, exit.
 
     Push to a Pushgateway (--pushgateway), write a node_exporter textfile (--textfile),
@@ -150,16 +152,18 @@ def cli(ctx: click.Context, demo: bool, **raw: object) -> None:
     setup_logging(log_format, level, secrets)
     if "env_file_warning" in ctx.meta:
         log.warning("%s", ctx.meta["env_file_warning"])
-    ctx.exit(_main(ctx, demo, raw))
+    ctx.exit(_main(ctx, demo, delete, raw))
 
 
-def _main(ctx: click.Context, demo: bool, raw: dict) -> int:
-    from .run import run  # imported late: --help stays fast
+def _main(ctx: click.Context, demo: bool, delete: bool, raw: dict) -> int:
+    from .run import delete_group, run  # imported late: --help stays fast
 
     simulator = None
     try:
         if "env_file_error" in ctx.meta:
             raise ConfigError(ctx.meta["env_file_error"])
+        if delete:
+            return delete_group(*delete_target(raw))
         if demo:
             from .simulator.demo import start_demo
 

@@ -189,6 +189,15 @@ def pushgateway_from(raw: dict) -> PushgatewaySettings | None:
     )
 
 
+def delete_target(raw: dict) -> tuple[PushgatewaySettings, str]:
+    """The Pushgateway and site whose group `--delete` removes; no NetBackup settings needed."""
+    gateway = pushgateway_from(raw)
+    if gateway is None:
+        raise ConfigError("--delete needs PUSHGATEWAY_URL (--pushgateway)")
+    site = (raw.get("site") or "").strip() or netbackup_url(raw.get("url"))[1]
+    return gateway, site
+
+
 def settings_from(raw: dict) -> Settings:
     """Validate the raw option values (strings, None when unset) into Settings."""
     pushgateway = pushgateway_from(raw)

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 
 from .collect import COLLECTORS, CollectContext
-from .config import Settings
+from .config import PushgatewaySettings, Settings
 from .deadline import Deadline, DeadlineExceeded
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, NbuPushError
 from .lock import RunLock
@@ -148,6 +148,17 @@ def run(settings: Settings, clock=time.time) -> int:
              extra={"site": settings.site, "exit_code": code,
                     "duration_seconds": round(report.duration_seconds, 3)})
     return code
+
+
+def delete_group(gateway: PushgatewaySettings, site: str, timeout: float = 30.0) -> int:
+    """Remove this site's group from the Pushgateway (a retired NetBackup primary)."""
+    sink = PushgatewaySink(gateway.url, gateway.job, {"site": site}, username=gateway.username,
+                           password=gateway.password, token=gateway.token,
+                           verify=gateway.verify, timeout=timeout)
+    sink.delete()
+    log.info("deleted the Pushgateway group job=%s site=%s", gateway.job, site,
+             extra={"site": site})
+    return EXIT_OK
 
 
 def _lock(settings: Settings) -> RunLock | contextlib.nullcontext:

@@ -137,3 +137,19 @@ def test_https_gateway_with_its_ca_bundle(tmp_path, simulator):
         assert stored[0]["labels"]["site"] == "test-site"
     finally:
         stop(proc)
+
+
+def test_delete_removes_a_retired_primarys_group(gateway, simulator):
+    for site in ("old-primary", "kept-primary"):
+        assert nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=gateway.url,
+                                    NBU_SITE=site)).code == 0
+    result = nbu_push("--delete", env=clean_env(PUSHGATEWAY_URL=gateway.url,
+                                                NBU_SITE="old-primary"))
+    assert result.code == 0, result.stderr
+    for _ in range(50):  # the gateway applies a DELETE asynchronously
+        sites = [g["labels"]["site"] for g in groups(gateway)]
+        if sites == ["kept-primary"]:
+            break
+        time.sleep(0.1)
+    assert sites == ["kept-primary"]
+    assert nbu_push("--delete", env=clean_env(NBU_SITE="x")).code == 78  # no gateway named
