@@ -69,7 +69,7 @@ def parse_duration(value: str | None, setting: str) -> float:
     return seconds
 
 
-def parse_int(value: str | None, setting: str, low: int, high: int) -> int:
+def parse_int(value: object, setting: str, low: int, high: int) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:

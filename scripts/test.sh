@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the tests need and run them: the real Pushgateway, node_exporter and
 # Prometheus (Debian packages, installed when missing and we may), a virtual environment,
-# ruff, then pytest. Extra arguments go to pytest.
+# ruff and mypy, then pytest. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,4 +31,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
 .venv/bin/ruff check nbu_push tests bench
+.venv/bin/mypy nbu_push
 exec .venv/bin/python -m pytest "$@"

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -109,7 +109,8 @@ class JobsSummary:
     def groups(self) -> dict[GroupKey, JobGroup]:
         merged: dict[GroupKey, JobGroup] = {}
         for raw_key, group in self._raw.items():
-            key = raw_key if isinstance(raw_key, GroupLabels) else GroupLabels.of(*raw_key)
+            key = (raw_key if isinstance(raw_key, GroupLabels)
+                   else GroupLabels.of(*cast(tuple, raw_key)))
             merged.setdefault(key.labels, JobGroup()).merge(group)
         return merged
 

@@ -110,10 +110,10 @@ class NetBackupClient:
             except requests.exceptions.SSLError as exc:
                 raise ApiError(f"{method} {path}: {describe_transport_error(exc)}") from None
             except TRANSPORT_ERRORS as exc:
-                error = ApiUnavailable(f"{method} {path}: {describe_transport_error(exc)}")
+                unreachable = ApiUnavailable(f"{method} {path}: {describe_transport_error(exc)}")
                 if not retry:
-                    raise error from None
-                raise Retry(error) from None
+                    raise unreachable from None
+                raise Retry(unreachable) from None
             if stats is not None:
                 stats.add(bytes_received=len(response.content))
             if response.status_code < 400:

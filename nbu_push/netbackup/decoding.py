@@ -44,13 +44,15 @@ def _pagination(meta: object) -> tuple[str | None, int | None]:
 
 
 def page_decoder(record_type: type[R]) -> Callable[[bytes, str], Page[R]]:
-    typed_page = msgspec.defstruct("TypedPage", [("data", list[record_type] | None, None),
-                                                 ("meta", Any, None)])
+    typed_page: Any = msgspec.defstruct(
+        "TypedPage", [("data", list[record_type] | None, None),  # type: ignore[valid-type]
+                      ("meta", Any, None)])
     whole = msgspec.json.Decoder(typed_page)
     raw = msgspec.json.Decoder(_RawPage)
     single = msgspec.json.Decoder(record_type)
 
     def decode(body: bytes, what: str) -> Page[R]:
+        page: Any
         try:
             page = whole.decode(body)
             records, skipped = page.data or [], 0

@@ -186,7 +186,7 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
     while len(made) < jobs:
         job_id += 1
         recent = rng.random() < 0.8
-        end = anchor - rng.randint(60_000, 50 * 60_000) if recent else \
+        end: int | None = anchor - rng.randint(60_000, 50 * 60_000) if recent else \
             anchor - rng.randint(70 * 60_000, 5 * 3600_000)
         if recent and rng.random() < burst:  # a backup window: most jobs end together
             end = anchor - rng.randint(30 * 60_000, 36 * 60_000)
@@ -209,7 +209,7 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
         n_children = rng.randint(2, 4) if (job_type == "BACKUP" and state == "DONE"
                                              and rng.random() < 0.1
                                              and len(made) + 5 <= jobs) else 0
-        children = []
+        children: list[Job] = []
         for _ in range(n_children):
             job_id += 1
             kb = rng.randint(1_000, 50_000_000)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 TIME_FIELDS = {"endTime": "end_ms", "startTime": "start_ms"}
 INT_FIELDS = {"jobId": "job_id", "parentJobId": "parent_id", "status": "status"}
 STRING_FIELDS = {"state": "state", "jobType": "job_type", "policyType": "policy_type",
                  "clientName": "client"}
-OPS: dict[str, Callable[[object, object], bool]] = {
+OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
     "gt": lambda a, b: a > b, "le": lambda a, b: a <= b, "ge": lambda a, b: a >= b,
 }
@@ -24,7 +25,9 @@ class FilterError(ValueError):
 
 
 def _split_and(text: str) -> list[str]:
-    parts, current, quoted, i = [], [], False, 0
+    parts: list[str] = []
+    current: list[str] = []
+    quoted, i = False, 0
     while i < len(text):
         char = text[i]
         if char == "'":
@@ -45,12 +48,13 @@ def _millis(literal: str) -> int:
 
 def compile_filter(text: str) -> Callable[[object], bool]:
     """A predicate over simulator Job objects, or FilterError with NetBackup's wording."""
-    tests = []
+    tests: list[tuple[str, Callable[[Any, Any], bool], Any]] = []
     for clause in _split_and(text):
         match = _CLAUSE.match(clause)
         if not match:
             raise FilterError(f"The OData filter criteria is invalid near '{clause.strip()}'.")
         name, op, literal = match.groups()
+        value: Any
         if name in TIME_FIELDS:
             if literal.startswith("'"):
                 raise FilterError("The OData filter criteria is invalid. The types"

@@ -24,6 +24,7 @@ import urllib.parse
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from .data import Dataset, Job, generate, iso_ms
 from .odata import FilterError, compile_filter
@@ -153,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep((faults.latency_ms + random.uniform(0, faults.jitter_ms)) / 1000)
         if not url.path.startswith("/netbackup/"):
             return self._send(404, _error(404, "Not found."))
-        route = ROUTES.get((method, path))
+        route: Any = ROUTES.get((method, path))
         if route is None and method == "GET" and path.startswith("/admin/jobs/"):
             route = _Handler.job_by_id
         if route is None:
