@@ -17,7 +17,7 @@ from nbu_push.collect.base import CollectContext
 from nbu_push.collect.jobs import collect_jobs
 from nbu_push.collect.storage import collect_storage
 from nbu_push.netbackup.client import NetBackupClient
-from nbu_push.simulator import Simulator
+from nbu_push.simulator import Simulator, generate
 
 from .cli import sim_env
 from .conftest import SHARED
@@ -234,3 +234,22 @@ def test_simulator_refuses_unknown_versions_and_missing_credentials():
             "Authorization": "Bearer " + sim.api_key})
     assert wrong.status_code == 406 and "errorMessage" in wrong.json()
     assert anonymous.status_code == 401 and bearer.status_code == 401
+
+
+@pytest.mark.parametrize("path,spec_name,records", [
+    ("/admin/jobs", "10.5/admin.yaml", lambda d: [j.rendered for j in d.jobs]),
+    ("/storage/storage-units", "10.5/storage.yaml", lambda d: [u.rendered for u in d.units]),
+])
+def test_simulator_records_use_only_vendor_attributes(specs, path, spec_name, records):
+    operation = specs(spec_name)["paths"][path]["get"]
+    schema = next(iter(operation["responses"]["200"]["content"].values()))["schema"]
+    item = schema["properties"]["data"]["items"]
+    known = set(properties(item["properties"]["attributes"]))
+    emitted: set[str] = set()
+    for record in records(generate(jobs=300, units=12)):
+        document = json.loads(record)
+        assert set(document) <= set(item["properties"]), set(document) - set(item["properties"])
+        emitted |= set(document["attributes"])
+    assert emitted <= known, emitted - known
+    if path == "/admin/jobs":
+        assert emitted == known  # the full vendor record: realistic sizes

@@ -242,7 +242,7 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
             "name": name, "storageCategory": category, "storageType": storage_type,
             "storageSubType": subtype, "storageServerType": subtype, "isCloudSTU":
             category == "CLOUD", "maxFragmentSizeMegabytes": 524288, "wormCapable": False,
-            "useWorm": False, "onDemandOnly": False, "hostLabel": "media01.example.com",
+            "useWorm": False, "onDemandOnly": False, "useAnyAvailableMediaServer": True,
         }
         if category == "TAPE":
             attrs["maxConcurrentDrives"] = 4
