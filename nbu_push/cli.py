@@ -40,7 +40,7 @@ def _load_env_file(ctx: click.Context, _param: click.Parameter, value: str | Non
     if not os.path.isfile(path) or not os.access(path, os.R_OK):
         ctx.meta["env_file_error"] = f"--env-file: cannot read {path}"
         return path
-    if os.stat(path).st_mode & 0o077 and "NBU_PUSH_NO_PERMISSION_WARNING" not in os.environ:
+    if os.stat(path).st_mode & 0o077:
         ctx.meta["env_file_warning"] = (f"env file {path} is readable by group or others;"
                                         " chmod 600 it if it holds secrets")
     by_envvar = {p.envvar: p.name for p in ctx.command.params if isinstance(p.envvar, str)}
