@@ -222,13 +222,13 @@ class _Handler(BaseHTTPRequestHandler):
     def login(self, body: bytes, **_: object) -> None:
         sim = self.server.simulator
         content_type = self.headers.get("Content-Type", "")
-        version = content_type.partition("version=")[2]
         if not content_type.startswith("application/vnd.netbackup+json;version="):
             return self._send(415, _error(415, "Unsupported Media Type."))
-        if version not in sim.versions or self._version() is None:
-            if version not in sim.versions:
-                self._send(406, _error(406, "Invalid Accept type."))
+        version = self._version()  # answers 406 itself when the version is not served
+        if version is None:
             return None
+        if content_type.partition("version=")[2] != version:
+            return self._send(406, _error(406, "Content-Type and Accept versions differ."))
         try:
             request = json.loads(body)
         except ValueError:
