@@ -182,3 +182,28 @@ def test_login_token_is_used_raw_and_released(requests_mock):
     close_session(nbu, logged_in)
     assert requests_mock.last_request.path.endswith("/logout")
     assert "pw-secret" not in repr(creds)
+
+
+def test_login_walks_the_version_ladder_without_ping(requests_mock):
+    requests_mock.get(BASE + "/ping", status_code=404)
+
+    def login(request, context):
+        served = request.headers["Content-Type"].endswith("version=12.0")
+        context.status_code = 201 if served else 406
+        return {"token": "t-12", "tokenType": "BEARER", "validity": 60} if served else {}
+
+    requests_mock.post(BASE + "/login", json=login)
+    nbu = fresh()
+    assert open_session(nbu, Credentials(username="u", password="p")) is True
+    assert nbu.api_version == "12.0" and nbu.has_credential
+    logins = [r for r in requests_mock.request_history if r.path.endswith("/login")]
+    assert [r.headers["Accept"].rsplit("=", 1)[1] for r in logins] == ["14.0", "13.0", "12.0"]
+
+
+def test_wrong_password_stops_the_login_ladder(requests_mock):
+    requests_mock.get(BASE + "/ping", status_code=404)
+    requests_mock.post(BASE + "/login", status_code=401, json={
+        "errorCode": 1, "errorMessage": "The user name, password or API Key is wrong."})
+    with pytest.raises(AuthError, match="password or API Key is wrong"):
+        open_session(fresh(), Credentials(username="u", password="pw-secret-9"))
+    assert requests_mock.call_count == 2  # ping, one login: a lockout-friendly failure
