@@ -130,8 +130,22 @@ def _one_of(value: str | None, file_path: str | None, name: str) -> str | None:
     return read_secret_file(file_path, f"{name}_FILE") if file_path else (value or None)
 
 
+def header_safe(value: str | None, setting: str) -> str | None:
+    """A secret that goes into an HTTP header: surrounding blanks dropped, nothing else odd.
+
+    requests would refuse it later with an error that quotes the value; say it here, unquoted.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ConfigError(f"{setting} contains spaces or control characters")
+    return value or None
+
+
 def credentials_from(raw: dict) -> Credentials:
-    api_key = _one_of(raw.get("api_key"), raw.get("api_key_file"), "NBU_API_KEY")
+    api_key = header_safe(_one_of(raw.get("api_key"), raw.get("api_key_file"), "NBU_API_KEY"),
+                          "NBU_API_KEY")
     password = _one_of(raw.get("password"), raw.get("password_file"), "NBU_PASSWORD")
     username = raw.get("username") or None
     if api_key and username:
@@ -174,7 +188,7 @@ def pushgateway_from(raw: dict) -> PushgatewaySettings | None:
     if not raw.get("pushgateway"):
         return None
     username, password = raw.get("pushgateway_username"), raw.get("pushgateway_password")
-    token = raw.get("pushgateway_token") or None
+    token = header_safe(raw.get("pushgateway_token") or None, "PUSHGATEWAY_TOKEN")
     if bool(username) != bool(password):
         raise ConfigError("PUSHGATEWAY_USERNAME and PUSHGATEWAY_PASSWORD go together")
     if token and username:

@@ -53,6 +53,9 @@ def test_durations(value, seconds):
     ({"dry_run": False}, "no output"),
     ({"textfile": "/nonexistent-dir/nbu.prom"}, "NBU_PUSH_TEXTFILE"),
     ({"textfile": "/tmp/nbu.txt"}, "NBU_PUSH_TEXTFILE"),
+    ({"api_key": "two words"}, "NBU_API_KEY"),
+    ({"api_key": "key\r\nX-Injected: 1"}, "NBU_API_KEY"),
+    ({"pushgateway": "pg:9091", "pushgateway_token": "tok\nen"}, "PUSHGATEWAY_TOKEN"),
     ({"pushgateway": "ftp://pg"}, "PUSHGATEWAY_URL"),
     ({"pushgateway": "http://user:secret@pg:9091"}, "PUSHGATEWAY_URL"),
     ({"pushgateway": "pg:9091", "pushgateway_username": "u"}, "PUSHGATEWAY_USERNAME"),
@@ -87,3 +90,11 @@ def test_verification_defaults_to_the_environments_bundle(monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
     assert settings_from(raw()).verify == "/etc/ssl/certs/ca-certificates.crt"
     assert settings_from(raw(insecure=True)).verify is False
+
+
+def test_a_bad_key_is_refused_without_quoting_it():
+    with pytest.raises(ConfigError) as caught:
+        settings_from(raw(api_key="secret-part\nrest"))
+    assert "secret-part" not in str(caught.value)
+    assert settings_from(raw(api_key="  key-with-blanks-around \n")).credentials.api_key == (
+        "key-with-blanks-around")
