@@ -12,8 +12,7 @@ RUN python -m venv /opt/nbu-push \
 # Final stage: the slim runtime, the virtual environment, nothing else (no compilers, no pip).
 FROM python:3.12-slim
 LABEL org.opencontainers.image.title="nbu-push" \
-      org.opencontainers.image.description="Veritas NetBackup jobs and storage for Prometheus" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.description="Veritas NetBackup jobs and storage for Prometheus"
 ENV PATH=/opt/nbu-push/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
