@@ -161,7 +161,8 @@ def test_parent_bytes_are_not_counted_twice():
         job(10, childCount=2, kilobytesTransferred=300, numberOfFiles=30),
         job(11, parentJobId=10, childCount=0, kilobytesTransferred=100, numberOfFiles=10),
         job(12, parentJobId=10, kilobytesTransferred=200, numberOfFiles=20),
-        job(13, parentJobId=10, childCount="0", kilobytesTransferred=1)), "test").records)
+        job(13, parentJobId=10, childCount="0", kilobytesTransferred=1, numberOfFiles=-5)),
+        "test").records)
     group = summary.groups[("BACKUP", "STANDARD", "0")]
     assert group.finished == 4
     assert group.transferred_bytes == 301 * 1024

@@ -80,18 +80,12 @@ def _plus(total: int | None, value: int | None) -> int | None:
     return value if total is None else total + value
 
 
-def _kib(value: object) -> int | None:
+def _count(value: object, scale: int = 1) -> int | None:
+    """A non-negative amount times `scale`; anything else is absent."""
     if type(value) is int:  # the common case, without the general coercion
-        return value * 1024 if value >= 0 else None
+        return value * scale if value >= 0 else None
     parsed = number(value)
-    return None if parsed is None or parsed < 0 else int(parsed * 1024)
-
-
-def _count(value: object) -> int | None:
-    if type(value) is int:
-        return value
-    parsed = number(value)
-    return None if parsed is None else int(parsed)
+    return None if parsed is None or parsed < 0 else int(parsed * scale)
 
 
 def _is_parent(child_count: object) -> bool:
@@ -134,9 +128,9 @@ class JobsSummary:
             if _is_parent(attrs.childCount):  # a parent: its children carry the bytes
                 continue
             group.transferred_bytes = _plus(group.transferred_bytes,
-                                            _kib(attrs.kilobytesTransferred))
+                                            _count(attrs.kilobytesTransferred, 1024))
             group.data_transferred_bytes = _plus(group.data_transferred_bytes,
-                                                 _kib(attrs.kilobytesDataTransferred))
+                                                 _count(attrs.kilobytesDataTransferred, 1024))
             group.files = _plus(group.files, _count(attrs.numberOfFiles))
         return skipped
 
