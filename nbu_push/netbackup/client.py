@@ -126,14 +126,9 @@ class NetBackupClient:
 
         return with_retries(attempt, self.backoff, self.deadline)
 
-    def get_json(
-        self, path: str, query: str | None = None, *, stats: CollectorStats | None = None
-    ) -> dict:
-        """GET a NetBackup JSON document; anything but a JSON object is an ApiError."""
-        response = self.request("GET", path, query=query, stats=stats)
-        return decode_object(response, f"GET {path}")
-
     def post_json(self, path: str, body: object, **kwargs) -> dict:
+        """POST a JSON body; the answer must be a JSON object (list pages go through
+        netbackup/decoding.py instead)."""
         response = self.request("POST", path, body=body, **kwargs)
         return decode_object(response, f"POST {path}")
 
