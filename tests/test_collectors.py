@@ -77,8 +77,10 @@ def test_page_cap_fails_instead_of_looping(requests_mock):
     counter = iter(range(10**6))
     requests_mock.get(BASE + "/admin/jobs", json=lambda r, c: {
         "data": [job(1)], "meta": {"pagination": {"next": str(next(counter))}}})
+    ctx = CollectContext(now=NOW, concurrency=1, max_pages=5)
     with pytest.raises(ApiError, match="more than 5 pages"):
-        collect_jobs(client(), CollectContext(now=NOW, concurrency=1, max_pages=5))
+        collect_jobs(client(), ctx)
+    assert ctx.stats.page_cap_hits == 1 and ctx.stats.pages == 5
 
 
 def test_storage_offsets_across_three_pages(requests_mock):
@@ -230,3 +232,11 @@ def test_slices_fall_back_to_equal_time_without_counts(requests_mock):
                      if r.method == "GET")
     assert [f.split(" and ")[0][-13:] for f in filters] == [
         "11:00:00.000z", "11:15:00.000z", "11:30:00.000z", "11:45:00.000z"]
+
+
+def test_offset_paging_without_a_count_stops_at_a_short_page(requests_mock):
+    units = [{"id": f"u{i}", "attributes": {"name": f"u{i}"}} for i in range(700)]
+    requests_mock.get(BASE + "/storage/storage-units", json=lambda r, c: {
+        "data": units[int(r.qs["page[offset]"][0]):int(r.qs["page[offset]"][0]) + 500]})
+    summary = collect_storage(client(), CollectContext(now=NOW))
+    assert len(summary.units) == 700 and requests_mock.call_count == 2
