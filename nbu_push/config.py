@@ -1,6 +1,9 @@
-"""Settings: validated once, from the raw option values (flag > environment > env file).
+"""Settings: one table of options, validated once into typed Settings.
 
-Every problem is a ConfigError naming the setting, raised before anything is sent or written.
+Each option is declared once in OPTIONS (flag, environment variable, default, help); the CLI
+builds its click options from the table and `--help` shows the same defaults the parsers
+use. Every problem is a ConfigError naming the setting, raised before anything is sent or
+written. Settings build the objects they configure (client, outputs, collect context).
 """
 
 from __future__ import annotations
@@ -8,17 +11,127 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
 from .lock import default_lock_path
 from .netbackup.auth import Credentials
 from .netbackup.version import parse_version
 
+if TYPE_CHECKING:  # imported when used: `--help` must not pay for requests
+    from .collect.base import CollectContext
+    from .deadline import Deadline
+    from .netbackup.client import NetBackupClient
+    from .publish import Sink
+    from .publish.pushgateway import PushgatewaySink
+    from .stats import CollectorStats
+
 DEFAULT_PORT = 1556
 DEFAULT_PATH = "/netbackup"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its flag, environment variable, default and help, in one place."""
+
+    name: str  # the Python name (click's parameter name)
+    flag: str
+    envvar: str
+    metavar: str | None  # None: an on/off flag
+    help: str
+    default: str | None = None  # parsed exactly like a value the user gives
+    computed_default: str | None = None  # shown in --help when the default depends on others
+
+    @property
+    def help_text(self) -> str:
+        shown = self.default or self.computed_default
+        return f"{self.help} [default: {shown}]" if shown else self.help
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("url", "--url", "NBU_URL", "URL",
+           "NetBackup primary: host, host:port or URL (port 1556, path /netbackup if omitted)"),
+    Option("api_key", "--api-key", "NBU_API_KEY", "KEY",
+           "NetBackup API key (prefer NBU_API_KEY_FILE)"),
+    Option("api_key_file", "--api-key-file", "NBU_API_KEY_FILE", "PATH",
+           "file holding the API key"),
+    Option("username", "--username", "NBU_USERNAME", "USER",
+           "user for POST /login instead of an API key"),
+    Option("password", "--password", "NBU_PASSWORD", "PASSWORD",
+           "password for --username (prefer NBU_PASSWORD_FILE)"),
+    Option("password_file", "--password-file", "NBU_PASSWORD_FILE", "PATH",
+           "file holding the password"),
+    Option("domain_type", "--domain-type", "NBU_DOMAIN_TYPE", "TYPE",
+           "login domain type: NT, vx, unixpwd, ldap"),
+    Option("domain_name", "--domain-name", "NBU_DOMAIN_NAME", "NAME", "login domain name"),
+    Option("api_version", "--api-version", "NBU_API_VERSION", "VERSION",
+           "pin the API media-type version, e.g. 12.0", computed_default="negotiate"),
+    Option("ca_bundle", "--ca-bundle", "NBU_CA_BUNDLE", "PATH",
+           "CA certificate(s) of the NetBackup server",
+           computed_default="REQUESTS_CA_BUNDLE, else certifi's"),
+    Option("insecure", "--insecure", "NBU_INSECURE", None,
+           "do not verify NetBackup's TLS certificate (warned on every run)"),
+    Option("timeout", "--timeout", "NBU_TIMEOUT", "DURATION",
+           "per-request timeout (NetBackup and the Pushgateway)", "30s"),
+    Option("job_window", "--job-window", "NBU_JOB_WINDOW", "DURATION",
+           "count the jobs that ended within this window", "1h"),
+    Option("concurrency", "--concurrency", "NBU_CONCURRENCY", "N",
+           "parallel job cursor chains", "4"),
+    Option("job_slicing", "--job-slicing", "NBU_JOB_SLICING", "count|time",
+           "cut the window into slices of equal job count (one count request per slice) or"
+           " equal time", "count"),
+    Option("max_pages", "--max-pages", "NBU_MAX_PAGES", "N", "page cap per cursor chain",
+           "10000"),
+    Option("deadline", "--deadline", "NBU_DEADLINE", "DURATION", "the collection ends by then",
+           "3m"),
+    Option("lock_file", "--lock-file", "NBU_LOCK_FILE", "PATH|off",
+           "lock against overlapping runs", computed_default="$TMPDIR/nbu-push-<site>.lock"),
+    Option("max_series", "--max-series", "NBU_MAX_SERIES", "N",
+           "cap on series per metric; the rest is dropped and counted", "5000"),
+    Option("site", "--site", "NBU_SITE", "NAME",
+           "`site` label and Pushgateway grouping key",
+           computed_default="the primary's host name"),
+    Option("pushgateway", "--pushgateway", "PUSHGATEWAY_URL", "URL", "push to this Pushgateway"),
+    Option("pushgateway_job", "--pushgateway-job", "PUSHGATEWAY_JOB", "NAME",
+           "Pushgateway job name", "nbu-push"),
+    Option("pushgateway_username", "--pushgateway-username", "PUSHGATEWAY_USERNAME", "USER",
+           "Pushgateway basic-auth user"),
+    Option("pushgateway_password", "--pushgateway-password", "PUSHGATEWAY_PASSWORD",
+           "PASSWORD", "Pushgateway basic-auth password"),
+    Option("pushgateway_token", "--pushgateway-token", "PUSHGATEWAY_TOKEN", "TOKEN",
+           "bearer token for a proxy in front of the Pushgateway"),
+    Option("pushgateway_ca_bundle", "--pushgateway-ca-bundle", "PUSHGATEWAY_CA_BUNDLE", "PATH",
+           "CA bundle for an https Pushgateway",
+           computed_default="REQUESTS_CA_BUNDLE, else certifi's"),
+    Option("textfile", "--textfile", "NBU_PUSH_TEXTFILE", "PATH",
+           "write this node_exporter textfile (*.prom)"),
+    Option("dry_run", "--dry-run", "NBU_PUSH_DRY_RUN", None,
+           "print the metrics to stdout; send and write nothing"),
+    Option("demo", "--demo", "NBU_PUSH_DEMO", None,
+           "read the built-in NetBackup simulator, not a server"),
+    Option("delete", "--delete", "NBU_PUSH_DELETE", None,
+           "delete this site's group from the Pushgateway (a retired primary) and exit"),
+    Option("log_format", "--log-format", "NBU_PUSH_LOG_FORMAT", "text|json",
+           "log format on stderr", "text"),
+    Option("log_level", "--log-level", "NBU_PUSH_LOG_LEVEL", "LEVEL",
+           "debug, info, warning or error", "info"),
+)
+OPTION = {option.name: option for option in OPTIONS}
+SECRET_OPTIONS = ("api_key", "password", "pushgateway_password", "pushgateway_token")
+
+Raw = Mapping[str, object]  # option name -> the value as given (None when unset)
+
+
+def value(raw: Raw, name: str) -> str | None:
+    """The value given for option `name`, else its declared default; None when neither."""
+    given = raw.get(name)
+    if given is None or given == "":
+        return OPTION[name].default
+    return str(given)
 
 
 @dataclass(frozen=True)
@@ -29,6 +142,15 @@ class PushgatewaySettings:
     password: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
     verify: bool | str = True
+    timeout: float = 30.0
+
+    def sink(self, site: str, deadline: Deadline | None = None) -> PushgatewaySink:
+        """The one constructor of the Pushgateway output (runs and --delete alike)."""
+        from .publish.pushgateway import PushgatewaySink
+
+        return PushgatewaySink(self.url, self.job, {"site": site}, username=self.username,
+                               password=self.password, token=self.token, verify=self.verify,
+                               timeout=self.timeout, deadline=deadline)
 
 
 @dataclass(frozen=True)
@@ -56,6 +178,34 @@ class Settings:
         if self.pushgateway:
             found += [s for s in (self.pushgateway.password, self.pushgateway.token) if s]
         return found
+
+    def client(self, deadline: Deadline, collectors: int) -> NetBackupClient:
+        """The NetBackup client: a pool for every job chain plus one per other collector."""
+        from .netbackup.client import NetBackupClient
+
+        return NetBackupClient(self.base_url, verify=self.verify, timeout=self.timeout,
+                               pool_size=self.concurrency + collectors, deadline=deadline)
+
+    def collect_context(self, now: float, stats: CollectorStats) -> CollectContext:
+        from .collect.base import CollectContext
+
+        return CollectContext(now=now, job_window=self.job_window,
+                              concurrency=self.concurrency, max_pages=self.max_pages,
+                              stats=stats, balance_slices=self.balance_slices)
+
+    def sinks(self, deadline: Deadline) -> list[Sink]:
+        """Where the payload goes: stdout for a dry run, else the textfile and/or gateway."""
+        from .publish.stdout import StdoutSink
+        from .publish.textfile import TextfileSink
+
+        if self.dry_run:
+            return [StdoutSink()]
+        sinks: list[Sink] = []
+        if self.textfile:
+            sinks.append(TextfileSink(self.textfile))
+        if self.pushgateway:
+            sinks.append(self.pushgateway.sink(self.site, deadline))
+        return sinks
 
 
 def parse_duration(value: str | None, setting: str) -> float:
@@ -143,11 +293,11 @@ def header_safe(value: str | None, setting: str) -> str | None:
     return value or None
 
 
-def credentials_from(raw: dict) -> Credentials:
-    api_key = header_safe(_one_of(raw.get("api_key"), raw.get("api_key_file"), "NBU_API_KEY"),
-                          "NBU_API_KEY")
-    password = _one_of(raw.get("password"), raw.get("password_file"), "NBU_PASSWORD")
-    username = raw.get("username") or None
+def credentials_from(raw: Raw) -> Credentials:
+    api_key = header_safe(_one_of(value(raw, "api_key"), value(raw, "api_key_file"),
+                                  "NBU_API_KEY"), "NBU_API_KEY")
+    password = _one_of(value(raw, "password"), value(raw, "password_file"), "NBU_PASSWORD")
+    username = value(raw, "username")
     if api_key and username:
         raise ConfigError("NBU_API_KEY and NBU_USERNAME are both set: use one way to log in")
     if username and not password:
@@ -156,8 +306,8 @@ def credentials_from(raw: dict) -> Credentials:
         raise ConfigError("no NetBackup credentials: set NBU_API_KEY_FILE (or NBU_API_KEY),"
                           " or NBU_USERNAME and NBU_PASSWORD")
     return Credentials(api_key=api_key, username=username, password=password,
-                       domain_type=raw.get("domain_type") or None,
-                       domain_name=raw.get("domain_name") or None)
+                       domain_type=value(raw, "domain_type"),
+                       domain_name=value(raw, "domain_name"))
 
 
 def tls_verify(ca_bundle: str | None, insecure: bool, setting: str) -> bool | str:
@@ -184,47 +334,49 @@ def textfile_path(value: str) -> str:
     return path
 
 
-def pushgateway_from(raw: dict) -> PushgatewaySettings | None:
-    if not raw.get("pushgateway"):
+def pushgateway_from(raw: Raw) -> PushgatewaySettings | None:
+    url = value(raw, "pushgateway")
+    if not url:
         return None
-    username, password = raw.get("pushgateway_username"), raw.get("pushgateway_password")
-    token = header_safe(raw.get("pushgateway_token") or None, "PUSHGATEWAY_TOKEN")
+    username, password = value(raw, "pushgateway_username"), value(raw, "pushgateway_password")
+    token = header_safe(value(raw, "pushgateway_token"), "PUSHGATEWAY_TOKEN")
     if bool(username) != bool(password):
         raise ConfigError("PUSHGATEWAY_USERNAME and PUSHGATEWAY_PASSWORD go together")
     if token and username:
         raise ConfigError("PUSHGATEWAY_TOKEN and PUSHGATEWAY_USERNAME are both set: keep one")
-    job = (raw.get("pushgateway_job") or "nbu-push").strip()
+    job = (value(raw, "pushgateway_job") or "").strip()
     if not job:
         raise ConfigError("PUSHGATEWAY_JOB must not be empty")
     return PushgatewaySettings(
-        url=http_url(raw["pushgateway"], "PUSHGATEWAY_URL"), job=job,
+        url=http_url(url, "PUSHGATEWAY_URL"), job=job,
         username=username or None, password=password or None, token=token,
-        verify=tls_verify(raw.get("pushgateway_ca_bundle"), False, "PUSHGATEWAY_CA_BUNDLE"),
+        verify=tls_verify(value(raw, "pushgateway_ca_bundle"), False, "PUSHGATEWAY_CA_BUNDLE"),
+        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT"),
     )
 
 
-def delete_target(raw: dict) -> tuple[PushgatewaySettings, str]:
+def delete_target(raw: Raw) -> tuple[PushgatewaySettings, str]:
     """The Pushgateway and site whose group `--delete` removes; no NetBackup settings needed."""
     gateway = pushgateway_from(raw)
     if gateway is None:
         raise ConfigError("--delete needs PUSHGATEWAY_URL (--pushgateway)")
-    site = (raw.get("site") or "").strip() or netbackup_url(raw.get("url"))[1]
+    site = (value(raw, "site") or "").strip() or netbackup_url(value(raw, "url"))[1]
     return gateway, site
 
 
-def settings_from(raw: dict) -> Settings:
+def settings_from(raw: Raw) -> Settings:
     """Validate the raw option values (strings, None when unset) into Settings."""
     pushgateway = pushgateway_from(raw)
-    textfile = textfile_path(raw["textfile"]) if raw.get("textfile") else None
+    textfile = value(raw, "textfile")
     dry_run = bool(raw.get("dry_run"))
     if not (pushgateway or textfile or dry_run):
         raise ConfigError("no output: set PUSHGATEWAY_URL (--pushgateway) and/or"
                           " NBU_PUSH_TEXTFILE (--textfile), or use --dry-run")
-    base_url, host = netbackup_url(raw.get("url"))
-    api_version = (raw.get("api_version") or "").strip() or None
+    base_url, host = netbackup_url(value(raw, "url"))
+    api_version = (value(raw, "api_version") or "").strip() or None
     if api_version and parse_version(api_version) is None:
         raise ConfigError(f"NBU_API_VERSION: {api_version!r} is not a version such as 12.0")
-    site = (raw.get("site") or host).strip()
+    site = (value(raw, "site") or host).strip()
     if not site:
         raise ConfigError("NBU_SITE must not be empty")
     return Settings(
@@ -232,34 +384,45 @@ def settings_from(raw: dict) -> Settings:
         site=site,
         credentials=credentials_from(raw),
         api_version=api_version,
-        verify=tls_verify(raw.get("ca_bundle"), bool(raw.get("insecure")), "NBU_CA_BUNDLE"),
-        timeout=parse_duration(raw.get("timeout") or "30s", "NBU_TIMEOUT"),
-        job_window=parse_duration(raw.get("job_window") or "1h", "NBU_JOB_WINDOW"),
-        concurrency=parse_int(raw.get("concurrency") or 4, "NBU_CONCURRENCY", 1, 32),
-        max_pages=parse_int(raw.get("max_pages") or 10_000, "NBU_MAX_PAGES", 1, 1_000_000),
-        deadline=parse_duration(raw.get("deadline") or "3m", "NBU_DEADLINE"),
+        verify=tls_verify(value(raw, "ca_bundle"), bool(raw.get("insecure")), "NBU_CA_BUNDLE"),
+        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT"),
+        job_window=parse_duration(value(raw, "job_window"), "NBU_JOB_WINDOW"),
+        concurrency=parse_int(value(raw, "concurrency"), "NBU_CONCURRENCY", 1, 32),
+        max_pages=parse_int(value(raw, "max_pages"), "NBU_MAX_PAGES", 1, 1_000_000),
+        deadline=parse_duration(value(raw, "deadline"), "NBU_DEADLINE"),
         pushgateway=pushgateway,
-        textfile=textfile,
+        textfile=textfile_path(textfile) if textfile else None,
         dry_run=dry_run,
-        balance_slices=job_slicing(raw.get("job_slicing")),
-        lock_file=lock_path(raw.get("lock_file"), site, dry_run),
-        max_series=parse_int(raw.get("max_series") or 5000, "NBU_MAX_SERIES", 1, 1_000_000),
+        balance_slices=job_slicing(value(raw, "job_slicing")),
+        lock_file=lock_path(value(raw, "lock_file"), site, dry_run),
+        max_series=parse_int(value(raw, "max_series"), "NBU_MAX_SERIES", 1, 1_000_000),
     )
 
 
-def job_slicing(value: str | None) -> bool:
-    choice = (value or "count").strip().lower()
+def logging_choice(raw: Raw) -> tuple[str, str]:
+    """(format, level) of the logs, validated."""
+    log_format = (value(raw, "log_format") or "").lower()
+    level = (value(raw, "log_level") or "").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"NBU_PUSH_LOG_FORMAT: {log_format!r} is not text or json")
+    if level not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"NBU_PUSH_LOG_LEVEL: {level!r} is not debug, info, warning or error")
+    return log_format, level
+
+
+def job_slicing(text: str | None) -> bool:
+    choice = (text or "").strip().lower()
     if choice not in ("count", "time"):
-        raise ConfigError(f"NBU_JOB_SLICING: {value!r} is not count or time")
+        raise ConfigError(f"NBU_JOB_SLICING: {text!r} is not count or time")
     return choice == "count"
 
 
-def lock_path(value: str | None, site: str, dry_run: bool) -> str | None:
+def lock_path(text: str | None, site: str, dry_run: bool) -> str | None:
     """The lock file: the given path, none for `off` or a dry run, else one per site in /tmp."""
-    if dry_run or (value or "").strip().lower() in ("off", "none", "false", "0"):
+    if dry_run or (text or "").strip().lower() in ("off", "none", "false", "0"):
         return None
-    if value and value.strip():
-        path = os.path.abspath(value.strip())
+    if text and text.strip():
+        path = os.path.abspath(text.strip())
         if not os.path.isdir(os.path.dirname(path)):
             raise ConfigError(f"NBU_LOCK_FILE: directory {os.path.dirname(path)} does not exist")
         return path

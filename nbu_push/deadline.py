@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import time
 
-from .errors import TemporaryError
-
-
-class DeadlineExceeded(TemporaryError):
-    """The run deadline passed, or the run was cancelled, before this step could start."""
+from .errors import DeadlineExceeded
 
 
 class Deadline:

@@ -1,20 +1,13 @@
-"""Exceptions that carry the process exit code they end in.
+"""Every exception nbu-push raises on purpose, and the one table of exit codes.
 
-Exit codes (documented in README.md and `nbu-push --help`):
-
-| code | meaning |
-|------|---------|
-| 0  | every collector succeeded and every sink received the data |
-| 1  | the run failed: nothing collected, or a sink rejected the data |
-| 2  | usage error (unknown option, bad value type; click's own code) |
-| 3  | partial: some collectors failed, the rest was delivered |
-| 75 | temporary: NetBackup or the Pushgateway unreachable or busy, lock held |
-| 78 | configuration error: nothing was sent or written |
+Each exception carries the exit code the run ends in. `EXIT_CODES` is the only copy of the
+table: `nbu-push --help` prints it and a test holds README.md to it.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -22,6 +15,22 @@ EXIT_USAGE = 2
 EXIT_PARTIAL = 3
 EXIT_TEMPFAIL = getattr(os, "EX_TEMPFAIL", 75)
 EXIT_CONFIG = getattr(os, "EX_CONFIG", 78)
+EXIT_SIGINT = 128 + signal.SIGINT
+EXIT_SIGTERM = 128 + signal.SIGTERM
+
+EXIT_CODES: tuple[tuple[str, str], ...] = (
+    (f"{EXIT_OK}", "every collector succeeded and every output was written"),
+    (f"{EXIT_FAILED}", "failed: nothing collected (e.g. HTTP 401, an invalid response), or an"
+                       " output rejected the data"),
+    (f"{EXIT_USAGE}", "usage error (unknown option)"),
+    (f"{EXIT_PARTIAL}", "partial: some collectors failed; the rest was published"),
+    (f"{EXIT_TEMPFAIL}", "temporary: NetBackup or the Pushgateway unreachable, or busy"
+                         " (502/503/504, 429) after retries; the deadline reached; another run"
+                         " holds the lock"),
+    (f"{EXIT_CONFIG}", "configuration error: nothing was sent or written"),
+    (f"{EXIT_SIGINT}, {EXIT_SIGTERM}", "interrupted by SIGINT or SIGTERM: fetching stops, the"
+                                        " failure status is still published"),
+)
 
 
 class NbuPushError(Exception):
@@ -58,9 +67,29 @@ class ApiUnavailable(ApiError, TemporaryError):
     """Connection errors and 429/502/503/504 that outlasted the retries."""
 
 
+class Cancelled(NbuPushError):
+    """Another part of the same collector failed; this one stopped early."""
+
+
 class PublishError(NbuPushError):
-    """A sink did not take the data."""
+    """An output did not take the data."""
 
 
 class PublishUnavailable(PublishError, TemporaryError):
     """The Pushgateway could not be reached."""
+
+
+class DeadlineExceeded(TemporaryError):
+    """The run deadline passed, or the run was cancelled, before this step could start."""
+
+
+class LockHeld(TemporaryError):
+    """Another nbu-push run for the same site still holds the lock."""
+
+
+class Interrupted(NbuPushError):
+    """SIGTERM or SIGINT: the run stops fetching and ends in 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.exit_code = 128 + signum

@@ -7,11 +7,7 @@ import os
 import re
 import tempfile
 
-from .errors import ConfigError, TemporaryError
-
-
-class LockHeld(TemporaryError):
-    """Another nbu-push run for the same site still holds the lock."""
+from .errors import ConfigError, LockHeld
 
 
 def default_lock_path(site: str) -> str:

@@ -14,21 +14,20 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from . import __version__
-from .collect.jobs import JobsSummary
-from .collect.storage import StorageSummary
+from .collect import collectors
+from .collect.base import Sample
 from .report import CollectorOutcome, RunReport
 
-Row = tuple[Sequence[str], float]
+Row = Sample
 LAST_SUCCESS = "nbu_push_last_success_timestamp_seconds"
-
-JOB_LABELS = ("job_type", "policy_type", "status")
-UNIT_LABELS = ("storage_unit", "storage_category", "storage_type")
 
 
 def _gauge(site: str, name: str, documentation: str, labels: Sequence[str],
            rows: Iterable[Row]) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, documentation, labels=["site", *labels])
     for values, value in rows:
+        if len(values) != len(labels):  # prometheus_client would silently zip them short
+            raise ValueError(f"{name}: {len(values)} label values for {len(labels)} labels")
         family.add_metric([site, *values], value)
     return family
 
@@ -74,53 +73,6 @@ def _status_families(report: RunReport) -> Iterator[tuple]:
                [((o.name,), value(o)) for o in outcomes])
 
 
-def _jobs_families(jobs: JobsSummary) -> Iterator[tuple]:
-    groups = sorted(jobs.groups.items())
-    yield ("nbu_jobs_window_seconds",
-           "Length of the window of job end times (NBU_JOB_WINDOW) the job metrics cover.", (),
-           [((), jobs.window_seconds)])
-    yield ("nbu_jobs_finished",
-           "Jobs that ended in the window (GET /admin/jobs, endTime), parents and children.",
-           JOB_LABELS, [(key, group.finished) for key, group in groups])
-    leaf_sums = [
-        ("nbu_jobs_transferred_bytes",
-         "Bytes the leaf jobs that ended in the window transferred (kilobytesTransferred x 1024,"
-         " the Activity Monitor's Kilobytes).", lambda g: g.transferred_bytes),
-        ("nbu_jobs_data_transferred_bytes",
-         "Actual data bytes the leaf jobs that ended in the window sent"
-         " (kilobytesDataTransferred x 1024; smaller with deduplication).",
-         lambda g: g.data_transferred_bytes),
-        ("nbu_jobs_transferred_files",
-         "Files the leaf jobs that ended in the window processed (numberOfFiles).",
-         lambda g: g.files),
-    ]
-    for name, documentation, value in leaf_sums:
-        yield (name, documentation, JOB_LABELS,
-               [(key, value(group)) for key, group in groups if value(group) is not None])
-
-
-def _storage_families(storage: StorageSummary) -> Iterator[tuple]:
-    units = sorted(storage.units.values(), key=lambda unit: unit.name)
-    for name, field, documentation in (
-        ("nbu_storage_unit_free_bytes", "free_bytes",
-         "Free capacity of the storage unit (GET /storage/storage-units, freeCapacityBytes)."),
-        ("nbu_storage_unit_used_bytes", "used_bytes",
-         "Used capacity of the storage unit (GET /storage/storage-units, usedCapacityBytes)."),
-        ("nbu_storage_unit_capacity_bytes", "capacity_bytes",
-         "Total capacity of the storage unit (GET /storage/storage-units,"
-         " totalCapacityBytes)."),
-    ):
-        yield (name, documentation, UNIT_LABELS,
-               [((u.name, u.category, u.storage_type), getattr(u, field))
-                for u in units if getattr(u, field) is not None])
-
-
-DATA_FAMILIES: dict[str, Callable[[object], Iterator[tuple]]] = {
-    "jobs": _jobs_families,  # type: ignore[dict-item]
-    "storage": _storage_families,  # type: ignore[dict-item]
-}
-
-
 class _Families:
     """A registry collector that yields a fixed list of families."""
 
@@ -142,12 +94,14 @@ def _capped(rows: list[Row], cap: int) -> tuple[list[Row], int]:
 def build_families(report: RunReport) -> list[GaugeMetricFamily]:
     specs = list(_status_families(report))
     dropped: list[Row] = []
+    declared = collectors()
     for outcome in report.outcomes:
-        if outcome.success and outcome.name in DATA_FAMILIES:
-            for name, documentation, labels, rows in DATA_FAMILIES[outcome.name](outcome.data):
-                rows, lost = _capped(list(rows), report.max_series)
-                specs.append((name, documentation, labels, rows))
-                dropped.append(((name,), lost))
+        if not outcome.success:
+            continue
+        for family in declared[outcome.name].families:  # an undeclared name fails loudly
+            rows, lost = _capped(list(family.samples(outcome.data)), report.max_series)
+            dropped.append(((family.name,), lost))
+            specs.append((family.name, family.documentation, family.labels, rows))
     if dropped:
         specs.append(("nbu_push_series_dropped",
                       "Series of the metric dropped by the cardinality cap (NBU_MAX_SERIES)"

@@ -10,22 +10,27 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
+from typing import Any
 
-from .collect import COLLECTORS, CollectContext
+from .collect import collectors
+from .collect.base import CollectContext, Collector
 from .config import PushgatewaySettings, Settings
-from .deadline import Deadline, DeadlineExceeded
-from .errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, NbuPushError
+from .deadline import Deadline
+from .errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    DeadlineExceeded,
+    Interrupted,
+    NbuPushError,
+)
 from .lock import RunLock
 from .metrics import render
 from .netbackup.client import NetBackupClient
 from .netbackup.session import close_session, open_session
 from .progress import Progress
-from .publish import Sink
-from .publish.pushgateway import PushgatewaySink
-from .publish.stdout import StdoutSink
-from .publish.textfile import TextfileSink
 from .report import CollectorOutcome, RunReport
-from .signals import Interrupted, SignalGuard
+from .signals import SignalGuard
 from .stats import CollectorStats
 
 log = logging.getLogger("nbu_push")
@@ -38,10 +43,11 @@ def exit_code_of(error: BaseException | None) -> int:
     return error.exit_code if isinstance(error, NbuPushError) else EXIT_FAILED
 
 
-def _run_collector(name: str, client: NetBackupClient, ctx: CollectContext) -> CollectorOutcome:
-    started = time.monotonic()
+def _run_collector(collector: Collector[Any], client: NetBackupClient,
+                   ctx: CollectContext) -> CollectorOutcome:
+    name, started = collector.name, time.monotonic()
     try:
-        data = COLLECTORS[name](client, ctx)
+        data = collector.collect(client, ctx)
     except Exception as exc:  # one collector's failure never stops the others
         if not isinstance(exc, NbuPushError):
             log.error("collector %s: internal error %s: %s", name, type(exc).__name__, exc)
@@ -52,10 +58,8 @@ def _run_collector(name: str, client: NetBackupClient, ctx: CollectContext) -> C
 def collect(settings: Settings, deadline: Deadline, started_at: float) -> RunReport:
     """Read NetBackup: open a session, run every collector, close the session."""
     began = time.monotonic()
-    stats = {name: CollectorStats() for name in COLLECTORS}
-    client = NetBackupClient(settings.base_url, verify=settings.verify, timeout=settings.timeout,
-                             pool_size=settings.concurrency + len(COLLECTORS),
-                             deadline=deadline)
+    stats = {name: CollectorStats() for name in collectors()}
+    client = settings.client(deadline, len(stats))
     report = RunReport(settings.site, started_at, 0.0, None, max_series=settings.max_series)
     logged_in = False
     try:
@@ -64,7 +68,7 @@ def collect(settings: Settings, deadline: Deadline, started_at: float) -> RunRep
         report.outcomes = _run_all(client, settings, deadline, started_at, stats)
     except NbuPushError as exc:  # no session: every collector failed for the same reason
         report.outcomes = [CollectorOutcome(name, False, 0.0, stats[name], error=exc)
-                           for name in COLLECTORS]
+                           for name in stats]
     finally:
         close_session(client, logged_in)
     report.duration_seconds = time.monotonic() - began
@@ -73,18 +77,15 @@ def collect(settings: Settings, deadline: Deadline, started_at: float) -> RunRep
 
 def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
              started_at: float, stats: dict[str, CollectorStats]) -> list[CollectorOutcome]:
-    pool = ThreadPoolExecutor(len(COLLECTORS), thread_name_prefix="collector")
+    pool = ThreadPoolExecutor(len(stats), thread_name_prefix="collector")
     futures: dict[str, Future[CollectorOutcome]] = {}
     stopped: NbuPushError = DeadlineExceeded(f"run deadline ({settings.deadline:g}s) reached")
     began = time.monotonic()
     try:
         with Progress(stats):
-            for name in COLLECTORS:
-                ctx = CollectContext(now=started_at, job_window=settings.job_window,
-                                     concurrency=settings.concurrency,
-                                     max_pages=settings.max_pages, stats=stats[name],
-                                     balance_slices=settings.balance_slices)
-                futures[name] = pool.submit(_run_collector, name, client, ctx)
+            for name, collector in collectors().items():
+                ctx = settings.collect_context(started_at, stats[name])
+                futures[name] = pool.submit(_run_collector, collector, client, ctx)
             wait_for(futures.values(), timeout=deadline.remaining())
     except Interrupted as exc:
         stopped = exc
@@ -93,7 +94,7 @@ def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
             deadline.cancel(str(stopped))  # stragglers stop before their next request
         pool.shutdown(wait=False, cancel_futures=True)
     outcomes = []
-    for name in COLLECTORS:
+    for name in stats:
         future = futures.get(name)
         if future is not None and future.done() and not future.cancelled():
             outcomes.append(future.result())
@@ -101,21 +102,6 @@ def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
             outcomes.append(CollectorOutcome(name, False, time.monotonic() - began,
                                              stats[name], error=stopped))
     return outcomes
-
-
-def build_sinks(settings: Settings, deadline: Deadline) -> list[Sink]:
-    if settings.dry_run:
-        return [StdoutSink()]
-    sinks: list[Sink] = []
-    if settings.textfile:
-        sinks.append(TextfileSink(settings.textfile))
-    if settings.pushgateway:
-        gateway = settings.pushgateway
-        sinks.append(PushgatewaySink(
-            gateway.url, gateway.job, {"site": settings.site}, username=gateway.username,
-            password=gateway.password, token=gateway.token, verify=gateway.verify,
-            timeout=settings.timeout, deadline=deadline))
-    return sinks
 
 
 def collection_exit_code(report: RunReport) -> int:
@@ -150,12 +136,9 @@ def run(settings: Settings, clock=time.time) -> int:
     return code
 
 
-def delete_group(gateway: PushgatewaySettings, site: str, timeout: float = 30.0) -> int:
+def delete_group(gateway: PushgatewaySettings, site: str) -> int:
     """Remove this site's group from the Pushgateway (a retired NetBackup primary)."""
-    sink = PushgatewaySink(gateway.url, gateway.job, {"site": site}, username=gateway.username,
-                           password=gateway.password, token=gateway.token,
-                           verify=gateway.verify, timeout=timeout)
-    sink.delete()
+    gateway.sink(site).delete()
     log.info("deleted the Pushgateway group job=%s site=%s", gateway.job, site,
              extra={"site": site})
     return EXIT_OK
@@ -178,7 +161,7 @@ def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
     code = collection_exit_code(report)
     payload = render(report)
     publish_deadline = Deadline(max(deadline.remaining() or 0.0, PUBLISH_GRACE_SECONDS))
-    for sink in build_sinks(settings, publish_deadline):
+    for sink in settings.sinks(publish_deadline):
         try:
             sink.publish(payload, complete=report.success)
         except NbuPushError as exc:

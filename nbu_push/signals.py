@@ -7,15 +7,10 @@ import threading
 from types import FrameType
 
 from .deadline import Deadline
-from .errors import NbuPushError
+from .errors import Interrupted
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
-
-class Interrupted(NbuPushError):
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
-        self.exit_code = 128 + signum
 
 
 class SignalGuard:

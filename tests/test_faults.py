@@ -15,6 +15,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from nbu_push.collect import collectors
 from nbu_push.config import settings_from
 from nbu_push.run import run
 from nbu_push.simulator import Faults, Simulator
@@ -36,6 +37,28 @@ def parse(text: str) -> dict[tuple, float]:
 
 def family(values: dict[tuple, float], prefix: str) -> dict[tuple, float]:
     return {k: v for k, v in values.items() if k[0].startswith(prefix)}
+
+
+def data_of(values: dict[tuple, float], collector: str) -> dict[tuple, float]:
+    """The series of every family the collector declares."""
+    names = {f.name for f in collectors()[collector].families}
+    return {k: v for k, v in values.items() if k[0] in names}
+
+
+def expected_data(sim: Simulator, collector: str) -> dict[tuple, float]:
+    """The simulator's truth for a collector, in parse()'s shape."""
+    return {(name, labels): value
+            for name, series in sim.expected_series(3600)[collector].items()
+            for labels, value in series.items()}
+
+
+OK = dict.fromkeys(collectors(), 1)
+NONE = dict.fromkeys(collectors(), 0)
+
+
+def failing(*names: str) -> dict[str, int]:
+    """Every collector succeeds but these."""
+    return {**OK, **dict.fromkeys(names, 0)}
 
 
 def collector_success(values: dict[tuple, float]) -> dict[str, float]:
@@ -66,6 +89,7 @@ class Pair:
         return parse(requests.get(self.gateway.url + "/metrics", timeout=5).text)
 
     def faulty(self, sim: Simulator, **env: str):
+        self.sim = sim
         result = nbu_push(env=sim_env(sim, **{**self.env, **env}), timeout=120)
         self.after = parse(self.textfile.read_text())
         self.pushed_after = self.pushed()
@@ -75,7 +99,8 @@ class Pair:
         return result
 
     def check(self, success: dict[str, int]) -> None:
-        """Status updated everywhere; failed collectors' data kept, others' replaced."""
+        """Status updated everywhere; failed collectors' data kept, others' replaced by the
+        faulty server's true data."""
         for before, after in ((self.before, self.after),
                               (self.pushed_before, self.pushed_after)):
             assert collector_success(after) == success
@@ -85,28 +110,27 @@ class Pair:
                 assert after[last] > before[last]
             else:
                 assert after[last] == before[last]
-            for collector, prefix in (("jobs", "nbu_jobs_"), ("storage", "nbu_storage_")):
+            for collector in success:
                 if success[collector]:
-                    assert family(after, prefix) != family(before, prefix)
+                    assert data_of(after, collector) == expected_data(self.sim, collector)
                 else:
-                    assert family(after, prefix) == family(before, prefix) != {}
+                    assert data_of(after, collector) == data_of(before, collector) != {}
 
 
-OK = {"jobs": 1, "storage": 1}
 API_FAULTS = [
     ("503 burst, then success", {"faults": Faults(burst_503=2)}, {}, 0, OK),
-    ("persistent 503", {"faults": Faults(always_503=True)}, {}, 75, {"jobs": 0, "storage": 0}),
+    ("persistent 503", {"faults": Faults(always_503=True)}, {}, 75, NONE),
     ("connection reset mid-page", {"faults": Faults(reset_at=1)}, {}, 0, OK),
     ("read stall beyond the timeout", {"faults": Faults(stall_at=1, stall_seconds=3)},
      {"NBU_TIMEOUT": "1s"}, 0, OK),
     ("malformed JSON", {"faults": Faults(malformed_at=1, path="/admin/jobs")}, {}, 3,
-     {"jobs": 0, "storage": 1}),
+     failing("jobs")),
     ("HTML 502 from a proxy", {"faults": Faults(html_502_at=1)}, {}, 0, OK),
     ("401 mid-run", {"faults": Faults(unauthorized_after=2, path="/admin/jobs")}, {}, 3,
-     {"jobs": 0, "storage": 1}),
-    ("406 on every version", {"versions": ("9.0",)}, {}, 1, {"jobs": 0, "storage": 0}),
+     failing("jobs")),
+    ("406 on every version", {"versions": ("9.0",)}, {}, 1, NONE),
     ("repeating cursor", {"faults": Faults(repeat_cursor=True)}, {"NBU_CONCURRENCY": "1"}, 3,
-     {"jobs": 0, "storage": 1}),
+     failing("jobs")),
 ]
 
 
@@ -125,7 +149,7 @@ def test_401_on_the_first_request(tmp_path, gateway):
     with Simulator(jobs=JOBS, seed=2, api_key="another-key") as sim:
         result = pair.faulty(sim, NBU_API_KEY=SECRET_KEY)
     assert result.code == 1 and "HTTP 401" in result.stderr
-    pair.check({"jobs": 0, "storage": 0})
+    pair.check(NONE)
 
 
 def test_empty_200_publishes_zero_records(tmp_path, gateway):
@@ -256,7 +280,7 @@ def test_deadline_publishes_what_completed(tmp_path, gateway):
     assert time.monotonic() - started < 8
     assert result.code == 3, result.stderr
     assert "deadline" in result.stderr
-    pair.check({"jobs": 0, "storage": 1})
+    pair.check(failing("jobs"))
 
 
 def test_overlapping_runs_exit_75_at_once(tmp_path, simulator):

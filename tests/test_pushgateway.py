@@ -8,6 +8,7 @@ import time
 import requests
 from requests_mock import ANY
 
+from nbu_push.collect import collectors
 from nbu_push.publish.pushgateway import PushgatewaySink
 from nbu_push.simulator import Faults, Simulator
 from nbu_push.simulator.server import self_signed_certificate
@@ -55,7 +56,7 @@ def test_failed_run_keeps_the_last_good_data(gateway):
     assert after["labels"] == {"job": "nbu", "site": "test-site"}
     assert values(after, "nbu_push_success") == {(): 0.0}
     assert values(after, "nbu_push_collector_success") == {
-        (("collector", "jobs"),): 0.0, (("collector", "storage"),): 0.0}
+        (("collector", name),): 0.0 for name in collectors()}
     for kept in ("nbu_jobs_finished", "nbu_storage_unit_free_bytes",
                  "nbu_push_last_success_timestamp_seconds"):
         assert values(after, kept) == values(before, kept) != {}, kept

@@ -1,17 +1,80 @@
-"""What every collector receives. A collector is `collect(client, ctx) -> plain data`."""
+"""What a collector is: a name, what it reads, how it reads it, and the families it owns.
+
+A collector module declares one `COLLECTOR = Collector(...)`. `collect(client, ctx)` returns
+a plain summary (no metrics, no I/O besides the client); each `Family` turns that summary
+into samples. A collector is checked when it is declared: a bad or duplicate family name,
+a label that clashes with `site`, or no family at all raises at import time.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ..stats import CollectorStats
+
+if TYPE_CHECKING:
+    from ..netbackup.client import NetBackupClient
+
+S = TypeVar("S")
+Sample = tuple[Sequence[str], float]  # label values (in the family's label order), value
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_METRIC = re.compile(r"^nbu_[a-z0-9_]*[a-z0-9]$")
+_LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
+RESERVED_LABELS = frozenset({"site", "job", "instance", "collector", "le", "quantile"})
 
 
 @dataclass
 class CollectContext:
+    """What every collector receives besides the client."""
+
     now: float  # Unix time the run started; the job window ends here
     job_window: float = 3600.0
     concurrency: int = 4
     max_pages: int = 10_000
     balance_slices: bool = True  # re-cut job slices by POST /admin/jobs-count-requests
     stats: CollectorStats = field(default_factory=CollectorStats)
+
+
+@dataclass(frozen=True)
+class Family(Generic[S]):
+    """One gauge family: its name, HELP text, labels and how a summary becomes samples."""
+
+    name: str
+    documentation: str
+    labels: tuple[str, ...]
+    samples: Callable[[S], Iterable[Sample]]  # capped at NBU_MAX_SERIES, largest kept
+
+    def __post_init__(self) -> None:
+        if not _METRIC.match(self.name) or self.name.endswith(("_total", "_count", "_sum")):
+            raise ValueError(f"metric family {self.name!r}: not an nbu_ gauge name")
+        if not self.documentation.strip():
+            raise ValueError(f"metric family {self.name!r} has no HELP text")
+        for label in self.labels:
+            if not _LABEL.match(label) or label in RESERVED_LABELS:
+                raise ValueError(f"metric family {self.name!r}: label {label!r} is not allowed")
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"metric family {self.name!r}: a label is repeated")
+
+
+@dataclass(frozen=True)
+class Collector(Generic[S]):
+    """A collector: `collect` reads NetBackup into a summary of type S; `families` own it."""
+
+    name: str  # the `collector` label value
+    reads: str  # the endpoints, for docs and logs
+    permission: str  # the NetBackup RBAC permission it needs
+    collect: Callable[[NetBackupClient, CollectContext], S]
+    families: tuple[Family[S], ...]
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"collector name {self.name!r} is not snake_case")
+        if not self.families:
+            raise ValueError(f"collector {self.name!r} declares no metric family")
+        names = [family.name for family in self.families]
+        if len(set(names)) != len(names):
+            raise ValueError(f"collector {self.name!r} declares a family twice")

@@ -25,13 +25,13 @@ from typing import Any, cast
 
 import msgspec
 
-from ..errors import ApiError, AuthError, NbuPushError
+from ..errors import ApiError, AuthError, Cancelled, NbuPushError
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
-from ..netbackup.paging import Cancelled, cursor_pages
+from ..netbackup.fields import label, number
+from ..netbackup.paging import cursor_pages
 from ..netbackup.query import odata_and, odata_timestamp
-from .base import CollectContext
-from .fields import label, number
+from .base import CollectContext, Collector, Family
 
 PATH = "/admin/jobs"
 COUNT_PATH = "/admin/jobs-count-requests"
@@ -242,3 +242,47 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     for future in futures:
         total.merge(future.result())
     return total
+
+
+JOB_LABELS = ("job_type", "policy_type", "status")
+
+
+def _leaf_sum(name: str, documentation: str, attribute: str) -> Family[JobsSummary]:
+    """A family of a per-group sum over leaf jobs; groups where it is unknown are absent."""
+
+    def samples(summary: JobsSummary):
+        for key, group in sorted(summary.groups.items()):
+            total = getattr(group, attribute)
+            if total is not None:
+                yield key, total
+
+    return Family(name, documentation, JOB_LABELS, samples)
+
+
+COLLECTOR: Collector[JobsSummary] = Collector(
+    name="jobs",
+    reads="GET /admin/jobs (endTime window, cursor paging), POST /admin/jobs-count-requests",
+    permission="|MANAGE|JOBS| view",
+    collect=collect_jobs,
+    families=(
+        Family("nbu_jobs_window_seconds",
+               "Length of the window of job end times (NBU_JOB_WINDOW) the job metrics cover.",
+               (), lambda summary: [((), summary.window_seconds)]),
+        Family("nbu_jobs_finished",
+               "Jobs that ended in the window (GET /admin/jobs, endTime), parents and children.",
+               JOB_LABELS,
+               lambda summary: [(key, group.finished)
+                                for key, group in sorted(summary.groups.items())]),
+        _leaf_sum("nbu_jobs_transferred_bytes",
+                  "Bytes the leaf jobs that ended in the window transferred"
+                  " (kilobytesTransferred x 1024, the Activity Monitor's Kilobytes).",
+                  "transferred_bytes"),
+        _leaf_sum("nbu_jobs_data_transferred_bytes",
+                  "Actual data bytes the leaf jobs that ended in the window sent"
+                  " (kilobytesDataTransferred x 1024; smaller with deduplication).",
+                  "data_transferred_bytes"),
+        _leaf_sum("nbu_jobs_transferred_files",
+                  "Files the leaf jobs that ended in the window processed (numberOfFiles).",
+                  "files"),
+    ),
+)

@@ -14,9 +14,9 @@ import msgspec
 
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
+from ..netbackup.fields import capacity, label
 from ..netbackup.paging import offset_pages
-from .base import CollectContext
-from .fields import capacity, label
+from .base import CollectContext, Collector, Family
 
 PATH = "/storage/storage-units"
 
@@ -77,3 +77,35 @@ def collect_storage(client: NetBackupClient, ctx: CollectContext) -> StorageSumm
     for page in offset_pages(client, PATH, {}, decode_units_page, ctx.stats, ctx.max_pages):
         ctx.stats.add(skipped=summary.add_records(page.records))
     return summary
+
+
+UNIT_LABELS = ("storage_unit", "storage_category", "storage_type")
+
+
+def _capacity(name: str, attribute: str, documentation: str) -> Family[StorageSummary]:
+    def samples(summary: StorageSummary):
+        for unit in sorted(summary.units.values(), key=lambda unit: unit.name):
+            amount = getattr(unit, attribute)
+            if amount is not None:
+                yield (unit.name, unit.category, unit.storage_type), amount
+
+    return Family(name, documentation, UNIT_LABELS, samples)
+
+
+COLLECTOR: Collector[StorageSummary] = Collector(
+    name="storage",
+    reads="GET /storage/storage-units (offset paging)",
+    permission="|STORAGE|STORAGE-UNITS| view",
+    collect=collect_storage,
+    families=(
+        _capacity("nbu_storage_unit_free_bytes", "free_bytes",
+                  "Free capacity of the storage unit (GET /storage/storage-units,"
+                  " freeCapacityBytes)."),
+        _capacity("nbu_storage_unit_used_bytes", "used_bytes",
+                  "Used capacity of the storage unit (GET /storage/storage-units,"
+                  " usedCapacityBytes)."),
+        _capacity("nbu_storage_unit_capacity_bytes", "capacity_bytes",
+                  "Total capacity of the storage unit (GET /storage/storage-units,"
+                  " totalCapacityBytes)."),
+    ),
+)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import ApiError, NbuPushError
 from ..logs import add_secrets
-from .client import NetBackupClient
+
+if TYPE_CHECKING:
+    from .client import NetBackupClient
 
 log = logging.getLogger(__name__)
 

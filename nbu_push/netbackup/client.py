@@ -11,14 +11,13 @@ import json
 import logging
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from .. import __version__
 from ..deadline import Deadline
 from ..errors import ApiError, ApiUnavailable
+from ..http import USER_AGENT, HeaderAuth, new_session
 from ..retry import Backoff, Retry, parse_retry_after, with_retries
 from ..stats import CollectorStats
-from .errors import RETRYABLE_STATUS, describe_transport_error, error_for_response
+from .responses import RETRYABLE_STATUS, describe_transport_error, error_for_response
 
 log = logging.getLogger(__name__)
 
@@ -46,28 +45,21 @@ class NetBackupClient:
         self.backoff = backoff or Backoff()
         self.deadline = deadline or Deadline(None)
         self.api_version: str | None = None
-        self._credential: str | None = None
+        self._auth: HeaderAuth | None = None
         self.verify = verify  # passed per request: a session default loses to REQUESTS_CA_BUNDLE
-        self.session = requests.Session()
-        # Read the proxy settings (http_proxy, no_proxy, ...) once, not on every request.
-        self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
-        self.session.trust_env = False
-        self.session.headers["User-Agent"] = f"nbu-push/{__version__}"
-        self.session.headers["X-Client-ID"] = f"nbu-push/{__version__}"
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self.session = new_session(self.base_url, pool_size)
+        self.session.headers["X-Client-ID"] = USER_AGENT
 
     def __repr__(self) -> str:
         return f"NetBackupClient({self.base_url!r}, api_version={self.api_version!r})"
 
     def set_credential(self, credential: str | None) -> None:
         """The API key or login token, sent as is in `Authorization` (no `Bearer`)."""
-        self._credential = credential
+        self._auth = HeaderAuth(credential) if credential else None
 
     @property
     def has_credential(self) -> bool:
-        return self._credential is not None
+        return self._auth is not None
 
     def close(self) -> None:
         self.session.close()
@@ -95,8 +87,7 @@ class NetBackupClient:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = MEDIA_TYPE.format(version)
-        if authenticated and self._credential:
-            headers["Authorization"] = self._credential
+        auth = self._auth if authenticated else None
 
         def attempt() -> requests.Response:
             self.deadline.check(f"{method} {path}")
@@ -104,7 +95,7 @@ class NetBackupClient:
                 stats.add(requests=1)
             try:
                 response = self.session.request(
-                    method, url, data=data, headers=headers, verify=self.verify,
+                    method, url, data=data, headers=headers, auth=auth, verify=self.verify,
                     timeout=self.deadline.cap(self.timeout),
                 )
             except requests.exceptions.SSLError as exc:

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
-from ..errors import ApiError, NbuPushError
+from ..errors import ApiError, Cancelled
 from ..stats import CollectorStats
 from .client import NetBackupClient
 from .decoding import Page
@@ -23,9 +23,6 @@ R = TypeVar("R")
 JOBS_PAGE_LIMIT = 100  # /admin/jobs: page[limit] max 100
 STORAGE_PAGE_LIMIT = 500  # /storage/storage-units: page[limit] 1..500
 
-
-class Cancelled(NbuPushError):
-    """Another part of the same collector failed; this one stopped early."""
 
 
 def cursor_pages(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import ApiError, ApiUnavailable
-from .client import NetBackupClient
+
+if TYPE_CHECKING:
+    from .client import NetBackupClient
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import logging
 
 import requests
 
-from .. import __version__
 from ..deadline import Deadline
 from ..errors import PublishError, PublishUnavailable
+from ..http import basic_or_bearer, new_session
 from ..retry import Backoff, Retry, with_retries
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,7 @@ class PushgatewaySink:
         self.deadline = deadline or Deadline(None)
         self.backoff = backoff or Backoff()
         self.verify = verify  # passed per request: a session default loses to REQUESTS_CA_BUNDLE
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = f"nbu-push/{__version__}"
-        if username and password:
-            self.session.auth = (username, password)
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session = new_session(base_url, auth=basic_or_bearer(username, password, token))
 
     def _send(self, method: str, payload: bytes | None) -> None:
         where = f"Pushgateway {method} {self.base_url}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -153,6 +154,41 @@ class Dataset:
                     truth.data_transferred_bytes[key] = (
                         truth.data_transferred_bytes.get(key, 0) + job.kb_data * 1024)
         return truth
+
+
+Series = dict[str, dict[tuple[tuple[str, str], ...], float]]  # family -> labels -> value
+
+
+def _labelled(values: Mapping[tuple[str, str, str], int], names: tuple[str, str, str]
+              ) -> dict[tuple[tuple[str, str], ...], float]:
+    return {tuple(sorted(zip(names, key, strict=True))): float(v) for key, v in values.items()}
+
+
+def jobs_series(truth: Truth, window_seconds: float) -> Series:
+    """The jobs collector's families as nbu-push must publish them (without `site`)."""
+    names = ("job_type", "policy_type", "status")
+    return {
+        "nbu_jobs_window_seconds": {(): float(window_seconds)},
+        "nbu_jobs_finished": _labelled(truth.finished, names),
+        "nbu_jobs_transferred_bytes": _labelled(truth.transferred_bytes, names),
+        "nbu_jobs_data_transferred_bytes": _labelled(truth.data_transferred_bytes, names),
+        "nbu_jobs_transferred_files": _labelled(truth.files, names),
+    }
+
+
+def storage_series(units: list[StorageUnit]) -> Series:
+    """The storage collector's families: units without capacity have no series."""
+    series: Series = {"nbu_storage_unit_free_bytes": {}, "nbu_storage_unit_used_bytes": {},
+                      "nbu_storage_unit_capacity_bytes": {}}
+    for unit in units:
+        labels = (("storage_category", unit.category), ("storage_type", unit.storage_type),
+                  ("storage_unit", unit.name))
+        for family, amount in (("nbu_storage_unit_free_bytes", unit.free),
+                               ("nbu_storage_unit_used_bytes", unit.used),
+                               ("nbu_storage_unit_capacity_bytes", unit.total)):
+            if amount is not None:
+                series[family][labels] = float(amount)
+    return series
 
 
 def render_job(job: Job, base: str, rng: random.Random) -> bytes:

@@ -11,13 +11,12 @@ log = logging.getLogger("nbu_push")
 DEMO_JOBS = 5000
 
 
-def start_demo(raw: dict) -> Simulator:
-    """Start a simulator on a free loopback port and rewrite the settings to read it."""
+def start_demo() -> tuple[Simulator, dict[str, str | None]]:
+    """Start a simulator on a free loopback port; the settings that point a run at it."""
     simulator = Simulator(jobs=DEMO_JOBS).start()
-    for name in ("url", "api_key", "api_key_file", "username", "password", "password_file",
-                 "ca_bundle", "api_version"):
-        raw[name] = None
-    raw.update(url=simulator.url, api_key=simulator.api_key, site=raw.get("site") or "demo")
+    overrides: dict[str, str | None] = dict.fromkeys(
+        ("api_key_file", "username", "password", "password_file", "ca_bundle", "api_version"))
+    overrides.update(url=simulator.url, api_key=simulator.api_key)
     log.info("demo: reading the built-in NetBackup simulator at %s (%d jobs)",
              simulator.url, DEMO_JOBS)
-    return simulator
+    return simulator, overrides

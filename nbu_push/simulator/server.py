@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .data import Dataset, Job, generate, iso_ms
+from .data import Dataset, Job, Series, generate, iso_ms, jobs_series, storage_series
 from .odata import FilterError, compile_filter
 
 JSON_TYPE = "application/vnd.netbackup+json;version={}"
@@ -451,6 +451,14 @@ class Simulator:
     def truth(self, window_seconds: float, end_ms: int | None = None):
         end = self.dataset.anchor_ms if end_ms is None else end_ms
         return self.dataset.truth(end - int(window_seconds * 1000), end)
+
+    def expected_series(self, window_seconds: float = 3600) -> dict[str, Series]:
+        """By collector name: every family nbu-push must publish for this data, computed
+        from the simulator's own records (not from nbu-push's code)."""
+        return {
+            "jobs": jobs_series(self.truth(window_seconds), window_seconds),
+            "storage": storage_series(self.dataset.units),
+        }
 
     def start(self) -> Simulator:
         self._thread.start()

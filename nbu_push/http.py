@@ -1,0 +1,55 @@
+"""The one way nbu-push makes an HTTP session (NetBackup and the Pushgateway alike).
+
+No trust in the environment beyond the proxy variables, read once: `~/.netrc` can never
+replace a configured credential, and `REQUESTS_CA_BUNDLE` can never override the configured
+TLS trust (callers pass `verify` with every request). Credentials travel as auth objects, so
+they are attached to the prepared request and never sit in the session's default headers.
+"""
+
+from __future__ import annotations
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from . import __version__
+
+USER_AGENT = f"nbu-push/{__version__}"
+
+
+class HeaderAuth(AuthBase):
+    """`Authorization: <prefix><secret>`; the secret never shows in a repr."""
+
+    def __init__(self, secret: str, prefix: str = "") -> None:
+        self._value = prefix + secret
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        return "HeaderAuth(<redacted>)"
+
+
+def basic_or_bearer(username: str | None, password: str | None,
+                    token: str | None) -> AuthBase | None:
+    """Basic auth for a user and password, a bearer token for a proxy, or nothing."""
+    if username and password:
+        return HTTPBasicAuth(username, password)
+    if token:
+        return HeaderAuth(token, "Bearer ")
+    return None
+
+
+def new_session(base_url: str, pool_size: int = 2,
+                auth: AuthBase | None = None) -> requests.Session:
+    """A session for one host: pooled connections, our User-Agent, proxies read once."""
+    session = requests.Session()
+    session.proxies = requests.utils.get_environ_proxies(base_url)
+    session.trust_env = False  # no .netrc, no CA bundle or proxies re-read per request
+    session.headers["User-Agent"] = USER_AGENT
+    session.auth = auth
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

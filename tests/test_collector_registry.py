@@ -1,0 +1,152 @@
+"""Collectors describe themselves: the set is derived, never hard-coded.
+
+Every declared collector's families are emitted against the simulator, equal the simulator's
+independent truth, and are documented; a new collector is one file; a malformed one fails.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+import nbu_push.collect as collect_package
+from nbu_push.collect import collectors
+from nbu_push.collect.base import Collector, Family
+from nbu_push.config import settings_from
+from nbu_push.metrics import render
+from nbu_push.report import CollectorOutcome, RunReport
+from nbu_push.run import run
+from nbu_push.stats import CollectorStats
+
+from .cli import nbu_push, sim_env
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+
+
+def series(text: str) -> dict[str, dict[tuple, float]]:
+    found: dict[str, dict[tuple, float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "site"))
+            found.setdefault(sample.name, {})[labels] = sample.value
+    return found
+
+
+@pytest.fixture
+def extra_collectors(tmp_path, monkeypatch) -> Iterator[Path]:
+    """A folder searched for collector modules, as if its files were in nbu_push/collect/."""
+    folder = tmp_path / "more_collectors"
+    folder.mkdir()
+    monkeypatch.setattr(collect_package, "__path__", [*collect_package.__path__, str(folder)])
+    collectors.cache_clear()
+    yield folder
+    collectors.cache_clear()
+
+
+TOY = '''
+from nbu_push.collect.base import Collector, Family
+
+def collect(client, ctx):
+    return dict(red=3, blue=5)
+
+COLLECTOR = Collector(
+    name="NAME", reads="nothing", permission="none", collect=collect,
+    families=(Family("FAMILY", "Widgets by colour.", ("colour",),
+                     lambda widgets: [((c,), n) for c, n in sorted(widgets.items())]),),
+)
+'''
+
+
+def toy(name: str, family: str) -> str:
+    return textwrap.dedent(TOY).replace("NAME", name).replace("FAMILY", family)
+
+
+def test_every_collector_is_emitted_true_and_documented(simulator):
+    result = nbu_push("--dry-run", env=sim_env(simulator))
+    assert result.code == 0, result.stderr
+    published = series(result.stdout)
+    truth = simulator.expected_series(3600)
+    documented = set(re.findall(r"`(nbu_[a-z0-9_]+)`", DOCS.read_text()))
+    assert collectors(), "no collector declared"
+    for name, collector in collectors().items():
+        assert name in truth, f"the simulator has no truth for collector {name}"
+        assert published["nbu_push_collector_success"][(("collector", name),)] == 1
+        for family in collector.families:
+            assert family.name in documented, f"{family.name} missing from docs/metrics.md"
+            assert family.name in truth[name], f"no simulator truth for {family.name}"
+            assert truth[name][family.name], f"the simulator never produces {family.name}"
+            assert published.get(family.name) == truth[name][family.name], family.name
+
+
+def test_a_new_collector_is_one_file(extra_collectors, tmp_path):
+    (extra_collectors / "toy_widgets.py").write_text(
+        toy("toy_widgets", "nbu_toy_widgets"))
+    assert "toy_widgets" in collectors()
+    textfile = tmp_path / "out.prom"
+    with_sim = {"url": None, "api_key": "unused", "textfile": str(textfile), "lock_file": "off"}
+    from nbu_push.simulator import Simulator
+
+    with Simulator(jobs=50, units=2) as sim:
+        settings = settings_from({**with_sim, "url": sim.url, "api_key": sim.api_key})
+        assert run(settings) == 0
+    published = series(textfile.read_text())
+    assert published["nbu_toy_widgets"] == {(("colour", "blue"),): 5, (("colour", "red"),): 3}
+    assert published["nbu_push_collector_success"][(("collector", "toy_widgets"),)] == 1
+
+
+def test_two_collectors_with_one_name_fail_when_loaded(extra_collectors):
+    (extra_collectors / "toy_a.py").write_text(
+        toy("jobs", "nbu_toy_widgets"))
+    with pytest.raises(ValueError, match="two collectors are named 'jobs'"):
+        collectors()
+
+
+def test_a_family_owned_twice_fails_when_loaded(extra_collectors):
+    (extra_collectors / "toy_b.py").write_text(
+        toy("toy_b", "nbu_jobs_finished"))
+    with pytest.raises(ValueError, match="nbu_jobs_finished is declared by both"):
+        collectors()
+
+
+def test_a_module_without_a_collector_fails_when_loaded(extra_collectors):
+    (extra_collectors / "forgotten.py").write_text("X = 1\n")
+    with pytest.raises(TypeError, match="declares no COLLECTOR"):
+        collectors()
+
+
+@pytest.mark.parametrize("name", ["nbu_toy widgets", "toy_widgets", "nbu_widgets_total",
+                                  "nbu_jobs_count", "nbu_Toy"])
+def test_a_misspelt_family_name_fails_at_declaration(name):
+    with pytest.raises(ValueError, match="not an nbu_ gauge name"):
+        Family(name, "help", (), lambda summary: [])
+
+
+def test_a_collector_without_families_fails_at_declaration():
+    with pytest.raises(ValueError, match="declares no metric family"):
+        Collector(name="empty", reads="", permission="", collect=lambda c, x: None,
+                  families=())
+
+
+@pytest.mark.parametrize("label", ["site", "collector", "Bad-Label"])
+def test_reserved_or_invalid_labels_fail_at_declaration(label):
+    with pytest.raises(ValueError, match="is not allowed"):
+        Family("nbu_toy", "help", (label,), lambda summary: [])
+
+
+def test_samples_with_the_wrong_number_of_labels_fail_loudly(extra_collectors):
+    (extra_collectors / "toy_c.py").write_text(
+        toy("toy_c", "nbu_toy_c").replace("((c,), n)", "((c, 'extra'), n)"))
+    outcome = CollectorOutcome("toy_c", True, 0.1, CollectorStats(), data={"red": 1})
+    with pytest.raises(ValueError, match="2 label values for 1 labels"):
+        render(RunReport("s", 0.0, 0.1, None, [outcome]))
+
+
+def test_an_outcome_of_an_undeclared_collector_fails_loudly():
+    outcome = CollectorOutcome("no_such_collector", True, 0.1, CollectorStats(), data=1)
+    with pytest.raises(KeyError):
+        render(RunReport("s", 0.0, 0.1, None, [outcome]))

@@ -1,0 +1,133 @@
+"""One home for each fact: exit codes, option defaults, the HTTP session policy."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nbu_push.config import OPTIONS, PushgatewaySettings, settings_from
+from nbu_push.errors import EXIT_CODES, EXIT_TEMPFAIL
+
+from .cli import clean_env, nbu_push
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+class RecordingServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    authorizations: list[str | None]
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    server: RecordingServer
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.authorizations.append(self.headers.get("Authorization"))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[RecordingServer]:
+    server = RecordingServer(("127.0.0.1", 0), _Recorder)
+    server.authorizations = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_netrc_cannot_replace_a_configured_token(recorder, tmp_path, monkeypatch):
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login intruder password from-netrc\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(netrc))
+    gateway = PushgatewaySettings(url=f"http://127.0.0.1:{recorder.server_port}",
+                                  job="nbu-push", token="configured-token")
+    gateway.sink("site-a").publish(b"nbu_x 1\n", complete=True)
+    assert recorder.authorizations == ["Bearer configured-token"]
+
+
+def test_netrc_is_not_used_without_credentials_either(recorder, tmp_path, monkeypatch):
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login intruder password from-netrc\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    gateway = PushgatewaySettings(url=f"http://127.0.0.1:{recorder.server_port}", job="j")
+    gateway.sink("site-a").publish(b"nbu_x 1\n", complete=True)
+    assert recorder.authorizations == [None]
+
+
+def test_delete_honours_the_timeout():
+    """A gateway that accepts and never answers: --timeout 1s ends the delete in seconds."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        began = time.monotonic()
+        result = nbu_push("--delete", "--pushgateway", url, "--site", "retired",
+                          "--timeout", "1s", env=clean_env(), timeout=25)
+    assert result.code == EXIT_TEMPFAIL, result.stderr
+    assert time.monotonic() - began < 15
+
+
+def test_the_pushgateway_timeout_is_nbu_timeout():
+    settings = settings_from({"url": "nbu", "api_key": "k", "pushgateway": "pg:9091",
+                              "timeout": "7s"})
+    assert settings.pushgateway is not None and settings.pushgateway.timeout == 7.0
+
+
+def test_readme_exit_codes_are_the_table():
+    text = README.read_text()
+    section = text[text.index("## Exit codes"):]
+    rows = re.findall(r"^\| ([0-9][0-9, ]*) \| (.+?) \|$", section, re.M)
+    assert rows == list(EXIT_CODES)
+
+
+def test_help_prints_the_exit_code_table_and_the_defaults():
+    result = nbu_push("--help", env=clean_env())
+    assert result.code == 0
+    help_text = " ".join(result.stdout.split())
+    for code, meaning in EXIT_CODES:
+        assert f"{code} {' '.join(meaning.split())}" in help_text
+    for option in OPTIONS:
+        assert option.flag in help_text
+        if option.default:
+            assert f"[default: {option.default}]" in help_text, option.name
+
+
+def test_every_default_parses():
+    """The defaults in the table are what a run uses: settings built from nothing but them."""
+    settings = settings_from({"url": "nbu", "api_key": "k", "dry_run": True})
+    assert (settings.timeout, settings.job_window, settings.deadline) == (30.0, 3600.0, 180.0)
+    assert (settings.concurrency, settings.max_pages, settings.max_series) == (4, 10_000, 5000)
+    assert settings.balance_slices is True
+
+
+def test_help_imports_neither_requests_nor_prometheus_client():
+    probe = ("import sys\n"
+             "from nbu_push.cli import cli\n"
+             "try:\n    cli.main(['--help'], prog_name='nbu-push')\n"
+             "except SystemExit:\n    pass\n"
+             "heavy = ('requests', 'urllib3', 'prometheus_client', 'msgspec')\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env=clean_env(), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "[]"
