@@ -90,6 +90,9 @@ OPTIONS: tuple[Option, ...] = (
            "3m"),
     Option("lock_file", "--lock-file", "NBU_LOCK_FILE", "PATH|off",
            "lock against overlapping runs", computed_default="$TMPDIR/nbu-push-<site>.lock"),
+    Option("collectors", "--collectors", "NBU_COLLECTORS", "NAMES",
+           "comma-separated collectors to run (jobs, storage, job_states, slp_backlog,"
+           " disk_pools, licensing, catalog_backup)", "all"),
     Option("max_series", "--max-series", "NBU_MAX_SERIES", "N",
            "cap on series per metric; the rest is dropped and counted", "5000"),
     Option("site", "--site", "NBU_SITE", "NAME",
@@ -171,6 +174,7 @@ class Settings:
     balance_slices: bool = True  # NBU_JOB_SLICING=count (default) or time
     lock_file: str | None = None  # None: no lock (NBU_LOCK_FILE=off, or --dry-run)
     max_series: int = 5000
+    collectors: tuple[str, ...] = ()  # empty: every declared collector
 
     def secrets(self) -> list[str]:
         """Every secret value, so logging can redact it wherever it shows up."""
@@ -396,7 +400,23 @@ def settings_from(raw: Raw) -> Settings:
         balance_slices=job_slicing(value(raw, "job_slicing")),
         lock_file=lock_path(value(raw, "lock_file"), site, dry_run),
         max_series=parse_int(value(raw, "max_series"), "NBU_MAX_SERIES", 1, 1_000_000),
+        collectors=collector_names(value(raw, "collectors")),
     )
+
+
+def collector_names(text: str | None) -> tuple[str, ...]:
+    """`all`, or a comma-separated list of declared collectors (checked, in name order)."""
+    from .collect import collectors
+
+    declared = collectors()
+    names = {name.strip().lower() for name in (text or "").split(",") if name.strip()}
+    if not names or names == {"all"}:
+        return tuple(declared)
+    unknown = sorted(names - set(declared))
+    if unknown:
+        raise ConfigError(f"NBU_COLLECTORS: unknown {', '.join(unknown)}; known: all,"
+                          f" {', '.join(declared)}")
+    return tuple(name for name in declared if name in names)
 
 
 def logging_choice(raw: Raw) -> tuple[str, str]:

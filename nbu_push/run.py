@@ -20,6 +20,7 @@ from .errors import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_PARTIAL,
+    AuthError,
     DeadlineExceeded,
     Interrupted,
     NbuPushError,
@@ -58,7 +59,7 @@ def _run_collector(collector: Collector[Any], client: NetBackupClient,
 def collect(settings: Settings, deadline: Deadline, started_at: float) -> RunReport:
     """Read NetBackup: open a session, run every collector, close the session."""
     began = time.monotonic()
-    stats = {name: CollectorStats() for name in collectors()}
+    stats = {name: CollectorStats() for name in settings.collectors or collectors()}
     client = settings.client(deadline, len(stats))
     report = RunReport(settings.site, started_at, 0.0, None, max_series=settings.max_series)
     logged_in = False
@@ -83,9 +84,10 @@ def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
     began = time.monotonic()
     try:
         with Progress(stats):
-            for name, collector in collectors().items():
+            declared = collectors()
+            for name in stats:
                 ctx = settings.collect_context(started_at, stats[name])
-                futures[name] = pool.submit(_run_collector, collector, client, ctx)
+                futures[name] = pool.submit(_run_collector, declared[name], client, ctx)
             wait_for(futures.values(), timeout=deadline.remaining())
     except Interrupted as exc:
         stopped = exc
@@ -156,7 +158,10 @@ def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
                   extra={"site": settings.site})
     else:
         for outcome in errors.values():
-            log.error("collector %s failed: %s", outcome.name, outcome.error,
+            hint = ""
+            if isinstance(outcome.error, AuthError):
+                hint = f" (it needs {collectors()[outcome.name].permission})"
+            log.error("collector %s failed: %s%s", outcome.name, outcome.error, hint,
                       extra={"collector": outcome.name, "site": settings.site})
     code = collection_exit_code(report)
     payload = render(report)

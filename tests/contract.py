@@ -19,6 +19,8 @@ def type_ok(value: object, kind: str) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "string":
         return isinstance(value, str)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "date-time":
         return isinstance(value, str) and bool(TIMESTAMP.match(value))
     if kind == "array":
@@ -91,6 +93,8 @@ def check_list_response(key: str, document: dict) -> None:
     """A page the simulator served for a list endpoint."""
     endpoint = ENDPOINTS[key]
     assert isinstance(document.get("data"), list)
+    if "pagination_meta" not in endpoint:  # e.g. /licensing/entitlements: no meta at all
+        assert "meta" not in document
     pagination = document.get("meta", {}).get("pagination", {})
     for name, value in pagination.items():
         assert name in endpoint["pagination_meta"], f"{key}: meta.pagination.{name}"

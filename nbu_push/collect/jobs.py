@@ -174,9 +174,9 @@ def _collect_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[i
     return summary
 
 
-def count_jobs(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int]) -> int:
-    """`POST /admin/jobs-count-requests` for one slice of the window."""
-    body = {"data": {"type": "jobCount", "attributes": {"filter": slice_filter(*bounds)}}}
+def count_matching(client: NetBackupClient, ctx: CollectContext, odata_filter: str) -> int:
+    """`POST /admin/jobs-count-requests`: how many jobs match the filter."""
+    body = {"data": {"type": "jobCount", "attributes": {"filter": odata_filter}}}
     document = client.post_json(COUNT_PATH, body, stats=ctx.stats)
     data = document.get("data")
     attributes = data.get("attributes") if isinstance(data, dict) else None
@@ -184,6 +184,11 @@ def count_jobs(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, 
     if count is None or count < 0:
         raise ApiError(f"POST {COUNT_PATH}: no count in the response")
     return int(count)
+
+
+def count_jobs(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int]) -> int:
+    """The jobs that ended in one slice of the window."""
+    return count_matching(client, ctx, slice_filter(*bounds))
 
 
 def balanced_bounds(slices: list[tuple[int, int]], counts: list[int], parts: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 
 INT64_MAX = 2**63 - 1
 
@@ -42,3 +43,24 @@ def capacity(value: object) -> int | None:
     if parsed is None or parsed < 0 or parsed >= INT64_MAX:
         return None
     return int(parsed)
+
+
+def timestamp(value: object) -> float | None:
+    """Unix seconds from an ISO 8601 date-time (`2026-01-01T00:00:00.000Z`).
+
+    Naive times are UTC (NetBackup sends UTC). Missing, unparseable, or non-positive times
+    (peers' mocks use `0001-01-01T00:00:00Z` for "no time") are absent.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    seconds = moment.timestamp()
+    return seconds if seconds > 0 else None

@@ -82,6 +82,18 @@ def offset_pages(
     raise ApiError(f"GET {path}: more than {max_pages} pages (raise NBU_MAX_PAGES)")
 
 
+def first_record(
+    client: NetBackupClient,
+    path: str,
+    params: Mapping[str, object],
+    decode: Callable[[bytes, str], Page[R]],
+    stats: CollectorStats,
+) -> R | None:
+    """The first record of a sorted query (`page[limit]=1`), or None when nothing matches."""
+    page = _fetch(client, path, {**params, "page[limit]": 1}, decode, stats)
+    return page.records[0] if page.records else None
+
+
 def _fetch(client: NetBackupClient, path: str, query: Mapping[str, object],
            decode: Callable[[bytes, str], Page[R]], stats: CollectorStats) -> Page[R]:
     response = client.request("GET", path, query=build_query(query), stats=stats)

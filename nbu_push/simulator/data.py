@@ -6,6 +6,7 @@ against the records, not against nbu-push's code, so end-to-end tests can catch 
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from collections.abc import Mapping
@@ -135,10 +136,56 @@ class Truth:
 
 
 @dataclass
+class DiskPool:
+    name: str
+    server_type: str
+    state: str
+    raw: int | None
+    usable: int | None
+    available: int | None
+    used: int | None
+    high_percent: int
+    low_percent: int
+    rendered: bytes = b""
+
+
+@dataclass
+class SlpImage:
+    slp: str
+    state: str
+    backup_ms: int
+    client: str
+    rendered: bytes = b""
+
+    @property
+    def cursor(self) -> str:
+        """base64 of `backupTime:clientName`, as the vendor document describes."""
+        raw = f"{iso_ms(self.backup_ms)}:{self.client}".encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+
+@dataclass
+class Entitlement:
+    entitlement_id: str
+    license_type: str
+    meter: str
+    status: str
+    end_ms: int
+    service_end_ms: int
+    license_count: int
+    count_multiplier: float
+    rendered: bytes = b""
+
+
+@dataclass
 class Dataset:
     anchor_ms: int
     jobs: list[Job]
     units: list[StorageUnit]
+    pools: list[DiskPool] = field(default_factory=list)
+    slp_images: list[SlpImage] = field(default_factory=list)  # oldest first
+    consumption_mb: dict[str, float] = field(default_factory=dict)  # primary -> MB
+    entitlements: list[Entitlement] = field(default_factory=list)
 
     def truth(self, start_ms: int, end_ms: int) -> Truth:
         truth = Truth()
@@ -191,6 +238,85 @@ def storage_series(units: list[StorageUnit]) -> Series:
     return series
 
 
+LIVE_STATES = ("ACTIVE", "QUEUED", "REQUEUED", "SUSPENDED", "INCOMPLETE")
+BACKLOG = ("NOT_STARTED", "IN_PROCESS", "NOT_STARTED|INACTIVE", "IN_PROCESS|INACTIVE")
+
+
+def job_states_series(jobs: list[Job]) -> Series:
+    current = {state: 0 for state in LIVE_STATES}
+    oldest: dict[str, int] = {}
+    for job in jobs:
+        if job.state in current:
+            current[job.state] += 1
+        if job.state in ("ACTIVE", "QUEUED"):
+            oldest[job.state] = min(job.start_ms, oldest.get(job.state, job.start_ms))
+    return {"nbu_jobs_current": {(("state", s),): float(n) for s, n in current.items()},
+            "nbu_jobs_oldest_start_timestamp_seconds": {
+                (("state", s),): ms / 1000 for s, ms in oldest.items()}}
+
+
+def catalog_series(jobs: list[Job]) -> Series:
+    good = [job.end_ms for job in jobs if job.policy_type == "NBU_CATALOG"
+            and job.job_type == "BACKUP" and job.state == "DONE" and job.status <= 1
+            and job.end_ms is not None]
+    return {"nbu_catalog_backup_last_success_timestamp_seconds":
+            {(): max(good) / 1000} if good else {}}
+
+
+def disk_pool_series(pools: list[DiskPool]) -> Series:
+    series: Series = {f"nbu_disk_pool_{name}": {} for name in (
+        "usable_bytes", "available_bytes", "raw_bytes", "used_bytes", "up",
+        "high_watermark_ratio", "low_watermark_ratio")}
+    for pool in pools:
+        labels = (("disk_pool", pool.name), ("storage_server_type", pool.server_type))
+        for name, value in (("usable_bytes", pool.usable), ("available_bytes", pool.available),
+                            ("raw_bytes", pool.raw), ("used_bytes", pool.used),
+                            ("up", 1 if pool.state == "UP" else 0),
+                            ("high_watermark_ratio", pool.high_percent / 100),
+                            ("low_watermark_ratio", pool.low_percent / 100)):
+            if value is not None:
+                series[f"nbu_disk_pool_{name}"][labels] = float(value)
+    return series
+
+
+def slp_series(images: list[SlpImage], read_limit: int | None = None) -> Series:
+    """The backlog; `read_limit` images per state at most, as a bounded reader sees it."""
+    count: dict[tuple, float] = {}
+    oldest: dict[tuple, float] = {}
+    complete: dict[tuple, float] = {}
+    for state in BACKLOG:
+        in_state = [image for image in images if image.state == state]
+        seen = in_state if read_limit is None else in_state[:read_limit]
+        complete[(("state", state),)] = float(len(seen) == len(in_state))
+        for image in seen:
+            key = (("slp", image.slp), ("state", state))
+            count[key] = count.get(key, 0) + 1
+            oldest[key] = min(image.backup_ms / 1000, oldest.get(key, float("inf")))
+    return {"nbu_slp_backlog_images": count,
+            "nbu_slp_backlog_oldest_backup_timestamp_seconds": oldest,
+            "nbu_slp_backlog_complete": complete}
+
+
+def licensing_series(consumption_mb: dict[str, float], entitlements: list[Entitlement]
+                     ) -> Series:
+    series: Series = {
+        "nbu_license_used_capacity_bytes": {
+            (("primary_server", name),): float(int(mb * 2**20))
+            for name, mb in consumption_mb.items()},
+        "nbu_license_entitled_capacity_bytes": {}, "nbu_license_expiry_timestamp_seconds": {},
+        "nbu_license_service_end_timestamp_seconds": {}, "nbu_license_active": {}}
+    for item in entitlements:
+        labels = (("entitlement", item.entitlement_id), ("license_type", item.license_type),
+                  ("meter", item.meter))
+        if item.meter == "FETB":
+            series["nbu_license_entitled_capacity_bytes"][labels] = float(
+                int(item.license_count * item.count_multiplier * 2**40))
+        series["nbu_license_expiry_timestamp_seconds"][labels] = item.end_ms / 1000
+        series["nbu_license_service_end_timestamp_seconds"][labels] = item.service_end_ms / 1000
+        series["nbu_license_active"][labels] = float(item.status == "ACTIVE")
+    return series
+
+
 def render_job(job: Job, base: str, rng: random.Random) -> bytes:
     href = f"{base}/admin/jobs/{job.job_id}"
     record = {
@@ -207,12 +333,12 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
              base: str = "https://nbu-primary.example.com:1556/netbackup",
              unit_names: list[str] | None = None,
              policy_types: list[tuple[str, int]] | None = None,
-             burst: float = 0.0) -> Dataset:
+             burst: float = 0.0, slp_images: int = 300) -> Dataset:
     """Jobs ending between 5 h and 1 min before `anchor_ms`; 80 % in the last 50 minutes,
     and of those the fraction `burst` within six minutes (30 to 36 minutes before).
 
-    About 5 % of jobs are still ACTIVE or QUEUED (no endTime); about one backup in ten is
-    a parent whose `kilobytesTransferred` repeats the sum of its children.
+    About 6 % of jobs are still ACTIVE, QUEUED, REQUEUED or SUSPENDED (no endTime); about
+    one backup in ten is a parent whose `kilobytesTransferred` repeats the sum of its children.
     """
     rng = random.Random(seed)
     anchor = anchor_ms if anchor_ms is not None else int(datetime.now(timezone.utc)
@@ -232,6 +358,10 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
             state, end = "ACTIVE", None
         elif roll < 0.05:
             state, end = "QUEUED", None
+        elif roll < 0.055:
+            state, end = "REQUEUED", None
+        elif roll < 0.06:
+            state, end = "SUSPENDED", None
         else:
             outcome = rng.random()
             if outcome < 0.08:
@@ -293,4 +423,72 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
                   "relationships": {"diskPool": {"data": {"type": "diskPool",
                                                           "id": f"dp-{index}"}}}}
         stus[-1].rendered = json.dumps(record, separators=(",", ":")).encode()
-    return Dataset(anchor, made, stus)
+    return Dataset(anchor, made, stus, _pools(rng, stus), _slp_images(rng, anchor, slp_images),
+                   {"nbu-primary.example.com": round(rng.uniform(1e5, 9e6), 2)},
+                   _entitlements(rng, anchor))
+
+
+SLP_STATES = ["NOT_MANAGED", "NOT_STARTED", "IN_PROCESS", "COMPLETE", "DELETED",
+              "NOT_STARTED|INACTIVE", "IN_PROCESS|INACTIVE"]
+
+
+def _pools(rng: random.Random, units: list[StorageUnit]) -> list[DiskPool]:
+    """One pool per disk unit with capacity, one DOWN, plus a cloud pool without sizes."""
+    pools = []
+    for index, unit in enumerate(u for u in units if u.total):
+        usable = unit.total or 0
+        pools.append(DiskPool(f"dp-{index}", "PureDisk" if index % 2 else "AdvancedDisk",
+                              "DOWN" if index == 1 else "UP", int(usable * 1.02), usable,
+                              unit.free, unit.used, rng.choice([95, 98]), rng.choice([80, 85])))
+    pools.append(DiskPool("dp-cloud", "Cloud", "UP", None, None, None, None, 98, 80))
+    for pool in pools:
+        attrs = {"name": pool.name, "sType": pool.server_type, "storageCategory": "MSDP",
+                 "diskPoolState": pool.state, "highWaterMark": pool.high_percent,
+                 "lowWaterMark": pool.low_percent, "wormCapable": False,
+                 "mediaServersCount": 1, "readOnly": False, "diskVolumes": []}
+        for key, value in (("rawSizeBytes", pool.raw), ("usableSizeBytes", pool.usable),
+                           ("availableSpaceBytes", pool.available),
+                           ("usedCapacityBytes", pool.used)):
+            if value is not None:
+                attrs[key] = value
+        pool.rendered = json.dumps({"type": "diskPool", "id": pool.name, "attributes": attrs},
+                                   separators=(",", ":")).encode()
+    return pools
+
+
+def _slp_images(rng: random.Random, anchor: int, count: int) -> list[SlpImage]:
+    """SLP-managed images in every state, ascending by (backupTime, clientName)."""
+    images = [SlpImage(rng.choice(["slp-dup-tape", "slp-replicate-dr", "slp-cloud-tier"]),
+                       rng.choice(SLP_STATES), anchor - rng.randint(60_000, 3 * 86_400_000),
+                       f"client{rng.randint(1, 400):03d}.example.com") for _ in range(count)]
+    images.sort(key=lambda image: (image.backup_ms, image.client))
+    for image in images:
+        image.rendered = json.dumps({"type": "slpImage", "id": f"{image.client}_{image.backup_ms}",
+                                     "attributes": {
+            "backupId": f"{image.client}_{image.backup_ms // 1000}", "clientName": image.client,
+            "policyName": "policy-1", "scheduleType": "FULL", "policyType": "STANDARD",
+            "backupTime": iso_ms(image.backup_ms), "slpName": image.slp,
+            "slpImageState": image.state, "isStorageLifecycleInactive":
+            image.state.endswith("INACTIVE"), "slpVersion": 1, "copies": []}},
+            separators=(",", ":")).encode()
+    return images
+
+
+def _entitlements(rng: random.Random, anchor: int) -> list[Entitlement]:
+    day = 86_400_000
+    made = [Entitlement("ENT-1001", "SUBSCRIPTION", "FETB", "ACTIVE", anchor + 200 * day,
+                        anchor + 180 * day, rng.randint(20, 200), 1.0),
+            Entitlement("ENT-1002", "PERPETUAL", "CPU", "ACTIVE", anchor + 3000 * day,
+                        anchor + 20 * day, 8, 1.0),
+            Entitlement("ENT-0999", "SUBSCRIPTION", "FETB", "EXPIRED", anchor - 30 * day,
+                        anchor - 30 * day, 10, 2.0)]
+    for item in made:
+        item.rendered = json.dumps({"type": "entitlementDetails", "id": item.entitlement_id,
+                                    "attributes": {
+            "entitlementId": item.entitlement_id, "licenseType": item.license_type,
+            "licenseMeter": item.meter, "status": item.status, "endDate": iso_ms(item.end_ms),
+            "serviceExpiration": iso_ms(item.service_end_ms),
+            "serviceStartDate": iso_ms(anchor - 365 * day), "licenseCount": item.license_count,
+            "countMultiplier": item.count_multiplier, "productId": "NETBACKUP",
+            "productName": "NetBackup Enterprise"}}, separators=(",", ":")).encode()
+    return made

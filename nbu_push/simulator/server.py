@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import re
 import secrets
 import socket
 import ssl
@@ -26,11 +27,24 @@ from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .data import Dataset, Job, Series, generate, iso_ms, jobs_series, storage_series
+from .data import (
+    Dataset,
+    Job,
+    Series,
+    catalog_series,
+    disk_pool_series,
+    generate,
+    iso_ms,
+    job_states_series,
+    jobs_series,
+    licensing_series,
+    slp_series,
+    storage_series,
+)
 from .odata import FilterError, compile_filter
 
 JSON_TYPE = "application/vnd.netbackup+json;version={}"
-DATA_PATHS = ("/admin/jobs", "/storage/")
+DATA_PATHS = ("/admin/jobs", "/storage/", "/catalog/", "/licensing/")
 SORTS = {"jobId": lambda j: j.job_id, "endTime": lambda j: (j.end_ms or -1, j.job_id),
          "startTime": lambda j: (j.start_ms, j.job_id)}
 
@@ -52,11 +66,14 @@ class Faults:
     repeat_cursor: bool = False  # /admin/jobs always returns the same next cursor
     empty: bool = False  # 200 with empty data (what missing RBAC permissions look like)
     bad_record: bool = False  # one malformed record in the first jobs page
+    forbidden: bool = False  # every data request answers 403 (a missing RBAC permission)
     path: str = ""  # only this data path (and those below it) count and get faults
+    query: str = ""  # only requests whose decoded query contains this count and get faults
 
-    def applies_to(self, path: str) -> bool:
+    def applies_to(self, path: str, query: str = "") -> bool:
         prefix = self.path.rstrip("/")
-        return not prefix or path == prefix or path.startswith(prefix + "/")
+        return ((not prefix or path == prefix or path.startswith(prefix + "/"))
+                and self.query in urllib.parse.unquote(query))
 
     @classmethod
     def parse(cls, spec: str) -> Faults:
@@ -171,7 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
                                   " for this action."))
         else:
             version = None
-        if path.startswith(DATA_PATHS) and faults.applies_to(path):
+        if path.startswith(DATA_PATHS) and faults.applies_to(path, url.query):
             with sim.state.lock:
                 sim.state.data_requests += 1
                 number = sim.state.data_requests
@@ -196,7 +213,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fault(self, number: int) -> bool:
         faults = self.server.simulator.faults
-        if faults.always_503 or number <= faults.burst_503:
+        if faults.forbidden:
+            self._send(403, _error(403, "You do not have permission for this action."))
+        elif faults.always_503 or number <= faults.burst_503:
             self._send(503, _error(503, "The server is busy."))
         elif number == faults.html_502_at:
             self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
@@ -314,7 +333,10 @@ class _Handler(BaseHTTPRequestHandler):
                    JSON_TYPE.format(version))
         return None
 
-    def _offset_page(self, records: list[bytes], params: dict[str, str], version: str) -> None:
+    def _offset_page(self, records: list[bytes], params: dict[str, str], version: str,
+                     meta: tuple[str, ...] | None = None) -> None:
+        """An offset page; `meta` names the pagination fields to send (None: all of the
+        storage documents', empty: no `meta` at all)."""
         try:
             limit = int(params.get("page[limit]", "10"))
             offset = int(params.get("page[offset]", "0"))
@@ -334,8 +356,12 @@ class _Handler(BaseHTTPRequestHandler):
             pagination["next"] = offset + limit
         if offset > 0:
             pagination["prev"] = max(0, offset - limit)
-        body = (b'{"links":{},"data":[' + b",".join(records[offset:offset + limit])
-                + b'],"meta":{"pagination":' + json.dumps(pagination).encode() + b"}}")
+        if meta is not None:
+            pagination = {name: pagination[name] for name in meta if name in pagination}
+        body = b'{"links":{},"data":[' + b",".join(records[offset:offset + limit]) + b"]"
+        if meta != ():
+            body += b',"meta":{"pagination":' + json.dumps(pagination).encode() + b"}"
+        body += b"}"
         self._send(200, body, JSON_TYPE.format(version))
         return None
 
@@ -344,8 +370,59 @@ class _Handler(BaseHTTPRequestHandler):
         self._offset_page(units, params, version)
 
     def disk_pools(self, params: dict[str, str], version: str, **_: object) -> None:
-        self._offset_page(self.server.simulator.disk_pools, params, version)
+        pools = [pool.rendered for pool in self.server.simulator.dataset.pools]
+        self._offset_page(pools, params, version)
 
+    def slp_images(self, params: dict[str, str], version: str, **_: object) -> None:
+        """Cursor paging (base64 of backupTime:clientName), oldest first, limit 0..1000."""
+        sim = self.server.simulator
+        try:
+            limit = int(params.get("page[limit]", "100"))
+        except ValueError:
+            limit = -1
+        if not 0 <= limit <= 1000:
+            return self._send(400, _error(400, "Bad request.", ["page[limit] 0..1000"]))
+        text = params.get("filter", "")
+        match = re.fullmatch(r"\s*slpImageState eq '((?:[^']|'')*)'\s*", text)
+        if text and not match:
+            return self._send(400, _error(9401, "The OData filter criteria is invalid."))
+        wanted = match.group(1).replace("''", "'") if match else None
+        images = [image for image in sim.dataset.slp_images
+                  if wanted is None or image.state == wanted]
+        start = 0
+        if "page[after]" in params:
+            cursors = [image.cursor for image in images]
+            if params["page[after]"] not in cursors:
+                return self._send(400, _error(400, "Bad request.", ["unknown page cursor"]))
+            start = cursors.index(params["page[after]"]) + 1
+        page = [] if sim.faults.empty else images[start:start + limit]
+        pagination: dict[str, object] = {"limit": limit}
+        if page and start + len(page) < len(images):
+            pagination["next"] = page[-1].cursor
+        body = (b'{"links":{},"data":[' + b",".join(image.rendered for image in page)
+                + b'],"meta":{"pagination":' + json.dumps(pagination).encode() + b"}}")
+        self._send(200, body, JSON_TYPE.format(version))
+        return None
+
+    def licensing_capacity(self, params: dict[str, str], version: str, **_: object) -> None:
+        sim = self.server.simulator
+        if not sim.licensing:
+            return self._send(404, _error(404, "No entity found."))
+        records = [json.dumps({"type": "capacity", "id": name, "attributes": {
+            "masterConsumptionMB": mb, "clientDetails": []}}).encode()
+            for name, mb in sim.dataset.consumption_mb.items()]
+        return self._offset_page(records, params, version, meta=LICENSING_PAGINATION)
+
+    def licensing_entitlements(self, params: dict[str, str], version: str,
+                               **_: object) -> None:
+        sim = self.server.simulator
+        if not sim.licensing:
+            return self._send(404, _error(404, "No entity found."))
+        return self._offset_page([e.rendered for e in sim.dataset.entitlements], params,
+                                 version, meta=())  # the vendor document declares none
+
+
+LICENSING_PAGINATION = ("prev", "next", "first", "last", "count", "offset", "limit")
 
 ROUTES = {
     ("GET", "/ping"): _Handler.ping,
@@ -355,6 +432,9 @@ ROUTES = {
     ("POST", "/admin/jobs-count-requests"): _Handler.jobs_count,
     ("GET", "/storage/storage-units"): _Handler.storage_units,
     ("GET", "/storage/disk-pools"): _Handler.disk_pools,
+    ("GET", "/catalog/slp-images"): _Handler.slp_images,
+    ("GET", "/licensing/capacity"): _Handler.licensing_capacity,
+    ("GET", "/licensing/entitlements"): _Handler.licensing_entitlements,
 }
 
 
@@ -377,7 +457,7 @@ class Simulator:
                  api_key: str | None = None, username: str = "nbuadmin",
                  password: str | None = None, faults: Faults | None = None,
                  host: str = "127.0.0.1", port: int = 0, tls: bool = False,
-                 compress: bool = False,
+                 compress: bool = False, licensing: bool = True,
                  **data_options: object) -> None:
         self.dataset = dataset or generate(jobs=jobs, units=units, seed=seed,
                                            **data_options)  # type: ignore[arg-type]
@@ -387,14 +467,9 @@ class Simulator:
         self.password = password or "sim-pw-" + secrets.token_hex(8)
         self.faults = faults or Faults()
         self.compress = compress  # gzip bodies over 1 KiB when the client accepts gzip
+        self.licensing = licensing  # False: /licensing/* answers 404, as older releases do
         self.state = _State()
         self.requests: list[RecordedRequest] = []
-        self.disk_pools = [json.dumps({"type": "diskPool", "id": f"dp-{i}", "attributes": {
-            "name": f"dp-{i}", "sType": "PureDisk", "storageCategory": unit.category,
-            "diskPoolState": "UP", "usableSizeBytes": unit.total,
-            "availableSpaceBytes": unit.free, "usedCapacityBytes": unit.used,
-            "wormCapable": False, "mediaServersCount": 1, "diskVolumes": []}}).encode()
-            for i, unit in enumerate(self.dataset.units) if unit.total]
         self._cache: OrderedDict[tuple[str, str], tuple[list[Job], dict[str, int]]] = \
             OrderedDict()
         self._cache_lock = threading.Lock()
@@ -455,9 +530,16 @@ class Simulator:
     def expected_series(self, window_seconds: float = 3600) -> dict[str, Series]:
         """By collector name: every family nbu-push must publish for this data, computed
         from the simulator's own records (not from nbu-push's code)."""
+        data = self.dataset
         return {
             "jobs": jobs_series(self.truth(window_seconds), window_seconds),
-            "storage": storage_series(self.dataset.units),
+            "storage": storage_series(data.units),
+            "job_states": job_states_series(data.jobs),
+            "catalog_backup": catalog_series(data.jobs),
+            "disk_pools": disk_pool_series(data.pools),
+            "slp_backlog": slp_series(data.slp_images),
+            "licensing": (licensing_series(data.consumption_mb, data.entitlements)
+                          if self.licensing else licensing_series({}, [])),
         }
 
     def start(self) -> Simulator:

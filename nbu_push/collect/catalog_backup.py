@@ -1,0 +1,65 @@
+"""Catalog backup freshness: when the NetBackup catalog last got a usable backup.
+
+One `GET /admin/jobs` with `policyType eq 'NBU_CATALOG' and jobType eq 'BACKUP' and
+state eq 'DONE' and status le 1`, `sort=-endTime`, `page[limit]=1`: the newest catalog
+backup job that ended with status 0 or 1. No such job: the series is absent (an alert on
+`absent()` then says the catalog was never backed up, or not within job retention).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from ..netbackup.client import NetBackupClient
+from ..netbackup.decoding import page_decoder
+from ..netbackup.fields import timestamp
+from ..netbackup.paging import first_record
+from .base import CollectContext, Collector, Family
+from .jobs import PATH
+
+CATALOG_FILTER = ("policyType eq 'NBU_CATALOG' and jobType eq 'BACKUP' and state eq 'DONE'"
+                  " and status le 1")
+
+
+class JobEnd(msgspec.Struct):
+    endTime: Any = None
+
+
+class JobEndRecord(msgspec.Struct):
+    attributes: JobEnd | None = None
+
+
+decode_end_page = page_decoder(JobEndRecord)
+
+
+@dataclass
+class CatalogBackup:
+    last_success: float | None = None  # Unix time the newest good catalog backup ended
+
+
+def collect_catalog_backup(client: NetBackupClient, ctx: CollectContext) -> CatalogBackup:
+    record = first_record(client, PATH, {"filter": CATALOG_FILTER, "sort": "-endTime"},
+                          decode_end_page, ctx.stats)
+    if record is None:
+        return CatalogBackup()
+    if record.attributes is None:
+        ctx.stats.add(skipped=1)
+        return CatalogBackup()
+    return CatalogBackup(timestamp(record.attributes.endTime))
+
+
+COLLECTOR: Collector[CatalogBackup] = Collector(
+    name="catalog_backup",
+    reads=f"GET {PATH} (newest successful NBU_CATALOG backup job)",
+    permission="|MANAGE|JOBS| view",
+    collect=collect_catalog_backup,
+    families=(
+        Family("nbu_catalog_backup_last_success_timestamp_seconds",
+               "End time of the newest NBU_CATALOG backup job with status 0 or 1"
+               " (GET /admin/jobs, endTime); absent when there is none.",
+               (), lambda s: [] if s.last_success is None else [((), s.last_success)]),
+    ),
+)

@@ -1,0 +1,91 @@
+"""Live job states: how many jobs are running, queued or stuck, and the oldest of them.
+
+One `POST /admin/jobs-count-requests` per state (`state eq '<STATE>'`; the filter has no
+`or`), and for ACTIVE and QUEUED one `GET /admin/jobs?filter=state eq '<STATE>'
+&sort=startTime&page[limit]=1`: the job that started first. Seven small requests, in
+parallel, whatever the number of jobs.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from ..netbackup.client import NetBackupClient
+from ..netbackup.decoding import page_decoder
+from ..netbackup.fields import timestamp
+from ..netbackup.paging import first_record
+from ..netbackup.query import odata_string
+from .base import CollectContext, Collector, Family
+from .jobs import COUNT_PATH, PATH, count_matching
+
+STATES = ("ACTIVE", "QUEUED", "REQUEUED", "SUSPENDED", "INCOMPLETE")
+AGED_STATES = ("ACTIVE", "QUEUED")
+
+
+class JobStart(msgspec.Struct):
+    startTime: Any = None
+
+
+class JobStartRecord(msgspec.Struct):
+    attributes: JobStart | None = None
+
+
+decode_start_page = page_decoder(JobStartRecord)
+
+
+@dataclass
+class JobStates:
+    current: dict[str, int] = field(default_factory=dict)  # state -> jobs now
+    oldest_start: dict[str, float] = field(default_factory=dict)  # state -> Unix time
+
+
+def _state_filter(state: str) -> str:
+    return f"state eq {odata_string(state)}"
+
+
+def _oldest_start(client: NetBackupClient, ctx: CollectContext, state: str) -> float | None:
+    record = first_record(client, PATH, {"filter": _state_filter(state), "sort": "startTime"},
+                          decode_start_page, ctx.stats)
+    if record is None:
+        return None
+    if record.attributes is None:
+        ctx.stats.add(skipped=1)
+        return None
+    return timestamp(record.attributes.startTime)
+
+
+def collect_job_states(client: NetBackupClient, ctx: CollectContext) -> JobStates:
+    summary = JobStates()
+    with ThreadPoolExecutor(len(STATES) + len(AGED_STATES), thread_name_prefix="states") as pool:
+        counts = {state: pool.submit(count_matching, client, ctx, _state_filter(state))
+                  for state in STATES}
+        oldest = {state: pool.submit(_oldest_start, client, ctx, state)
+                  for state in AGED_STATES}
+        for state, future in counts.items():
+            summary.current[state] = future.result()
+        for state, started in oldest.items():
+            started_at = started.result()
+            if started_at is not None:
+                summary.oldest_start[state] = started_at
+    return summary
+
+
+COLLECTOR: Collector[JobStates] = Collector(
+    name="job_states",
+    reads=f"POST {COUNT_PATH} (one per state), GET {PATH} (oldest ACTIVE and QUEUED job)",
+    permission="|MANAGE|JOBS| view",
+    collect=collect_job_states,
+    families=(
+        Family("nbu_jobs_current",
+               "Jobs now in the state (POST /admin/jobs-count-requests, state eq).",
+               ("state",), lambda s: [((state,), n) for state, n in s.current.items()]),
+        Family("nbu_jobs_oldest_start_timestamp_seconds",
+               "Start time of the oldest job now in the state (GET /admin/jobs, startTime,"
+               " sort=startTime); absent when no job is in it.",
+               ("state",), lambda s: [((state,), t) for state, t in s.oldest_start.items()]),
+    ),
+)
