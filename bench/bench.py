@@ -6,6 +6,8 @@ API requests and bytes received, as a Markdown table (docs/performance.md).
 
     .venv/bin/python bench/bench.py                      # all six cases, best of 3
     .venv/bin/python bench/bench.py --jobs 100000 --latency 20 --concurrency 8 --repeat 5
+    .venv/bin/python bench/bench.py --jobs 100000 --latency 0 --collectors jobs,storage
+    .venv/bin/python bench/bench.py --jobs 100000 --per-collector     # requests and seconds
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Measurement:
     received_mib: float
     jobs: int
     code: int
+    per_collector: dict[str, tuple[int, float]]  # collector -> (requests, seconds)
 
 
 def start_simulator(jobs: int, latency_ms: float, burst: float) -> tuple[subprocess.Popen, dict]:
@@ -60,15 +63,23 @@ def run_once(info: dict, env_extra: dict[str, str]) -> Measurement:
             err.seek(0)
             sys.exit(f"nbu-push failed ({proc.returncode}): {err.read().decode()[-2000:]}")
     values: dict[str, float] = {}
+    requests: dict[str, int] = {}
+    seconds: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
+            collector = sample.labels.get("collector", "")
+            if sample.name == "nbu_push_api_requests":
+                requests[collector] = int(sample.value)
+            if sample.name == "nbu_push_collector_duration_seconds":
+                seconds[collector] = sample.value
             if sample.name in ("nbu_push_api_requests", "nbu_push_api_received_bytes",
                                "nbu_push_records_read"):
                 values[sample.name] = values.get(sample.name, 0) + sample.value
     return Measurement(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
                        int(values["nbu_push_api_requests"]),
                        values["nbu_push_api_received_bytes"] / 2**20,
-                       int(values["nbu_push_records_read"]), proc.returncode)
+                       int(values["nbu_push_records_read"]), proc.returncode,
+                       {name: (requests[name], seconds[name]) for name in sorted(requests)})
 
 
 def main() -> None:
@@ -81,10 +92,13 @@ def main() -> None:
     parser.add_argument("--burst", type=float, default=0.0,
                         help="fraction of recent jobs ending in one 6-minute backup window")
     parser.add_argument("--slicing", default="", help="NBU_JOB_SLICING: count or time")
+    parser.add_argument("--collectors", default="", help="NBU_COLLECTORS (default: all)")
+    parser.add_argument("--per-collector", action="store_true",
+                        help="also print requests and seconds per collector (median run)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python"
           f" {platform.python_version()}, {platform.platform()}; burst {args.burst:g},"
-          f" slicing {args.slicing or 'default'}")
+          f" slicing {args.slicing or 'default'}, collectors {args.collectors or 'all'}")
     print("| jobs | latency | K | wall s (best / median) | CPU s | peak RSS MiB | requests |"
           " received MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -96,6 +110,8 @@ def main() -> None:
                 env = {"NBU_CONCURRENCY": concurrency} if concurrency else {}
                 if args.slicing:
                     env["NBU_JOB_SLICING"] = args.slicing
+                if args.collectors:
+                    env["NBU_COLLECTORS"] = args.collectors
                 runs = sorted((run_once(info, env) for _ in range(args.repeat)),
                               key=lambda m: m.wall)
             finally:
@@ -106,6 +122,9 @@ def main() -> None:
                   f" {best.wall:.2f} / {median.wall:.2f} | {best.cpu:.2f} |"
                   f" {max(r.max_rss_mib for r in runs):.1f} | {best.requests} |"
                   f" {best.received_mib:.1f} |", flush=True)
+            if args.per_collector:
+                for name, (sent, took) in median.per_collector.items():
+                    print(f"|   | collector `{name}` | | {took:.3f} s | | | {sent} | |")
 
 
 if __name__ == "__main__":

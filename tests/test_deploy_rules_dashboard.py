@@ -64,7 +64,11 @@ def test_dashboard_panels_the_issue_asks_for():
     titles = [panel["title"] for panel in json.loads(DASHBOARD.read_text())["panels"]]
     for wanted in ("Jobs by status", "Failed jobs by policy type",
                    "Bytes transferred by job type", "Free and used bytes per storage unit",
-                   "Last run succeeded"):
+                   "Last run succeeded", "Jobs now by state",
+                   "Age of the oldest running and queued job", "SLP backlog images by SLP",
+                   "Age of the oldest image waiting per SLP", "Used per disk pool",
+                   "Disk pool up", "Licensed capacity used",
+                   "Time to licence end per entitlement", "Since last catalog backup"):
         assert wanted in titles
 
 
