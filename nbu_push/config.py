@@ -77,8 +77,17 @@ OPTIONS: tuple[Option, ...] = (
            "do not verify NetBackup's TLS certificate (warned on every run)"),
     Option("timeout", "--timeout", "NBU_TIMEOUT", "DURATION",
            "per-request timeout (NetBackup and the Pushgateway)", "30s"),
-    Option("job_window", "--job-window", "NBU_JOB_WINDOW", "DURATION",
-           "count the jobs that ended within this window", "1h"),
+    Option("job_window", "--job-window", "NBU_JOB_WINDOW", "DURATION[,DURATION]",
+           "window gauges over the jobs that ended within it; several add a `window` label",
+           "1h"),
+    Option("job_settle", "--job-settle", "NBU_JOB_SETTLE", "DURATION",
+           "jobs that ended this close to the primary's clock are read next run", "2m"),
+    Option("job_backfill", "--job-backfill", "NBU_JOB_BACKFILL", "DURATION",
+           "how far back a run without state reads jobs", "24h"),
+    Option("state_file", "--state-file", "NBU_STATE_FILE", "PATH|off",
+           "the run state kept between runs (off: every run is a first run)",
+           computed_default="<site>.json in $STATE_DIRECTORY, else /var/lib/nbu-push if"
+                            " writable, else ~/.local/state/nbu-push"),
     Option("concurrency", "--concurrency", "NBU_CONCURRENCY", "N",
            "parallel job cursor chains", "4"),
     Option("job_slicing", "--job-slicing", "NBU_JOB_SLICING", "count|time",
@@ -171,6 +180,10 @@ class Settings:
     pushgateway: PushgatewaySettings | None = None
     textfile: str | None = None
     dry_run: bool = False
+    job_windows: tuple[tuple[str, float], ...] = (("1h", 3600.0),)
+    job_settle: float = 120.0
+    job_backfill: float = 86400.0
+    state_file: str | None = None  # None: no state kept (NBU_STATE_FILE=off)
     balance_slices: bool = True  # NBU_JOB_SLICING=count (default) or time
     lock_file: str | None = None  # None: no lock (NBU_LOCK_FILE=off, or --dry-run)
     max_series: int = 5000
@@ -183,19 +196,23 @@ class Settings:
             found += [s for s in (self.pushgateway.password, self.pushgateway.token) if s]
         return found
 
-    def client(self, deadline: Deadline, collectors: int) -> NetBackupClient:
-        """The NetBackup client: a pool for every job chain plus one per other collector."""
+    def client(self, deadline: Deadline, connections: int) -> NetBackupClient:
+        """The NetBackup client: a connection for every job chain plus `connections` for the
+        other collectors' parallel requests."""
         from .netbackup.client import NetBackupClient
 
         return NetBackupClient(self.base_url, verify=self.verify, timeout=self.timeout,
-                               pool_size=self.concurrency + collectors, deadline=deadline)
+                               pool_size=self.concurrency + connections, deadline=deadline)
 
-    def collect_context(self, now: float, stats: CollectorStats) -> CollectContext:
+    def collect_context(self, now: float, stats: CollectorStats,
+                        state: object = None) -> CollectContext:
         from .collect.base import CollectContext
 
         return CollectContext(now=now, job_window=self.job_window,
                               concurrency=self.concurrency, max_pages=self.max_pages,
-                              stats=stats, balance_slices=self.balance_slices)
+                              stats=stats, balance_slices=self.balance_slices, state=state,
+                              settle=self.job_settle, backfill=self.job_backfill,
+                              windows=self.job_windows)
 
     def sinks(self, deadline: Deadline) -> list[Sink]:
         """Where the payload goes: stdout for a dry run, else the textfile and/or gateway."""
@@ -212,15 +229,30 @@ class Settings:
         return sinks
 
 
-def parse_duration(value: str | None, setting: str) -> float:
-    """`90`, `30s`, `15m`, `1h`, `1d` (also `500ms`) as seconds; must be positive."""
+def parse_duration(value: str | None, setting: str, maximum: float = 31 * 86400,
+                   zero: bool = False) -> float:
+    """`90`, `30s`, `15m`, `1h`, `1d` (also `500ms`) as seconds: positive (or zero when
+    allowed) and at most `maximum`."""
     match = _DURATION.match(value or "")
     if not match:
         raise ConfigError(f"{setting}: {value!r} is not a duration such as 30s, 15m or 1h")
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if seconds <= 0:
+    if seconds < 0 or (seconds == 0 and not zero):
         raise ConfigError(f"{setting}: the duration must be positive")
+    if seconds > maximum:
+        raise ConfigError(f"{setting}: {value!r} is longer than {maximum / 86400:g} days")
     return seconds
+
+
+def job_windows(text: str | None) -> tuple[tuple[str, float], ...]:
+    """`1h` or `1h,24h`: (label, seconds) per window, at most 7 days each, no repeats."""
+    windows: dict[float, str] = {}
+    for part in (text or "").split(","):
+        seconds = parse_duration(part, "NBU_JOB_WINDOW", maximum=7 * 86400)
+        if seconds in windows:
+            raise ConfigError(f"NBU_JOB_WINDOW: {part.strip()!r} repeats {windows[seconds]!r}")
+        windows[seconds] = part.strip()
+    return tuple((name, seconds) for seconds, name in windows.items())
 
 
 def parse_int(value: object, setting: str, low: int, high: int) -> int:
@@ -355,7 +387,7 @@ def pushgateway_from(raw: Raw) -> PushgatewaySettings | None:
         url=http_url(url, "PUSHGATEWAY_URL"), job=job,
         username=username or None, password=password or None, token=token,
         verify=tls_verify(value(raw, "pushgateway_ca_bundle"), False, "PUSHGATEWAY_CA_BUNDLE"),
-        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT"),
+        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT", maximum=3600),
     )
 
 
@@ -383,17 +415,18 @@ def settings_from(raw: Raw) -> Settings:
     site = (value(raw, "site") or host).strip()
     if not site:
         raise ConfigError("NBU_SITE must not be empty")
+    windows = job_windows(value(raw, "job_window"))
     return Settings(
         base_url=base_url,
         site=site,
         credentials=credentials_from(raw),
         api_version=api_version,
         verify=tls_verify(value(raw, "ca_bundle"), bool(raw.get("insecure")), "NBU_CA_BUNDLE"),
-        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT"),
-        job_window=parse_duration(value(raw, "job_window"), "NBU_JOB_WINDOW"),
+        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT", maximum=3600),
+        job_window=windows[0][1],
         concurrency=parse_int(value(raw, "concurrency"), "NBU_CONCURRENCY", 1, 32),
         max_pages=parse_int(value(raw, "max_pages"), "NBU_MAX_PAGES", 1, 1_000_000),
-        deadline=parse_duration(value(raw, "deadline"), "NBU_DEADLINE"),
+        deadline=parse_duration(value(raw, "deadline"), "NBU_DEADLINE", maximum=86400),
         pushgateway=pushgateway,
         textfile=textfile_path(textfile) if textfile else None,
         dry_run=dry_run,
@@ -401,7 +434,23 @@ def settings_from(raw: Raw) -> Settings:
         lock_file=lock_path(value(raw, "lock_file"), site, dry_run),
         max_series=parse_int(value(raw, "max_series"), "NBU_MAX_SERIES", 1, 1_000_000),
         collectors=collector_names(value(raw, "collectors")),
+        job_windows=windows,
+        job_settle=parse_duration(value(raw, "job_settle"), "NBU_JOB_SETTLE", maximum=3600,
+                                  zero=True),
+        job_backfill=parse_duration(value(raw, "job_backfill"), "NBU_JOB_BACKFILL"),
+        state_file=state_path(value(raw, "state_file"), site),
     )
+
+
+def state_path(text: str | None, site: str) -> str | None:
+    """The run state file: the given path, none for `off`, else the default per site."""
+    if (text or "").strip().lower() in ("off", "none", "false", "0"):
+        return None
+    if text and text.strip():
+        return os.path.abspath(text.strip())
+    from .state import default_path
+
+    return default_path(site)
 
 
 def collector_names(text: str | None) -> tuple[str, ...]:

@@ -79,6 +79,21 @@ class PublishUnavailable(PublishError, TemporaryError):
     """The Pushgateway could not be reached."""
 
 
+class StateError(NbuPushError):
+    """The run state could not be written; the next run starts from the previous one."""
+
+
+class Incomplete(NbuPushError):
+    """A collector stopped part-way (deadline, signal, a failing slice) but made progress
+    worth keeping in the run state: `summary` holds it, `cause` is why it stopped."""
+
+    def __init__(self, cause: BaseException, summary: object) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.summary = summary
+        self.exit_code = getattr(cause, "exit_code", EXIT_FAILED)
+
+
 class DeadlineExceeded(TemporaryError):
     """The run deadline passed, or the run was cancelled, before this step could start."""
 

@@ -11,7 +11,7 @@ import platform
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from . import __version__
 from .collect import collectors
@@ -23,8 +23,10 @@ LAST_SUCCESS = "nbu_push_last_success_timestamp_seconds"
 
 
 def _gauge(site: str, name: str, documentation: str, labels: Sequence[str],
-           rows: Iterable[Row]) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, documentation, labels=["site", *labels])
+           rows: Iterable[Row], counter: bool = False) -> Metric:
+    family: GaugeMetricFamily | CounterMetricFamily = (
+        CounterMetricFamily(name, documentation, labels=["site", *labels]) if counter
+        else GaugeMetricFamily(name, documentation, labels=["site", *labels]))
     for values, value in rows:
         if len(values) != len(labels):  # prometheus_client would silently zip them short
             raise ValueError(f"{name}: {len(values)} label values for {len(labels)} labels")
@@ -76,10 +78,10 @@ def _status_families(report: RunReport) -> Iterator[tuple]:
 class _Families:
     """A registry collector that yields a fixed list of families."""
 
-    def __init__(self, families: list[GaugeMetricFamily]) -> None:
+    def __init__(self, families: list[Metric]) -> None:
         self._families = families
 
-    def collect(self) -> list[GaugeMetricFamily]:
+    def collect(self) -> list[Metric]:
         return self._families
 
 
@@ -91,7 +93,7 @@ def _capped(rows: list[Row], cap: int) -> tuple[list[Row], int]:
     return sorted(kept, key=lambda row: tuple(row[0])), len(rows) - cap
 
 
-def build_families(report: RunReport) -> list[GaugeMetricFamily]:
+def build_families(report: RunReport) -> list[Metric]:
     specs = list(_status_families(report))
     dropped: list[Row] = []
     declared = collectors()
@@ -101,7 +103,8 @@ def build_families(report: RunReport) -> list[GaugeMetricFamily]:
         for family in declared[outcome.name].families:  # an undeclared name fails loudly
             rows, lost = _capped(list(family.samples(outcome.data)), report.max_series)
             dropped.append(((family.name,), lost))
-            specs.append((family.name, family.documentation, family.labels, rows))
+            specs.append((family.name, family.documentation, family.label_names(outcome.data),
+                          rows, family.counter))
     if dropped:
         specs.append(("nbu_push_series_dropped",
                       "Series of the metric dropped by the cardinality cap (NBU_MAX_SERIES)"

@@ -15,6 +15,7 @@ class CollectorOutcome:
     stats: CollectorStats
     data: object = None  # the collector's summary when it succeeded
     error: BaseException | None = None
+    state: object = None  # what the collector keeps in the run state (None: keep the old)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from .errors import (
     EXIT_PARTIAL,
     AuthError,
     DeadlineExceeded,
+    Incomplete,
     Interrupted,
     NbuPushError,
 )
@@ -32,12 +33,18 @@ from .netbackup.session import close_session, open_session
 from .progress import Progress
 from .report import CollectorOutcome, RunReport
 from .signals import SignalGuard
+from .state import RunState
+from .state import load as load_state
+from .state import save as save_state
 from .stats import CollectorStats
 
 log = logging.getLogger("nbu_push")
 
 # Publishing may outlast the collection deadline by this much: the status must get out.
 PUBLISH_GRACE_SECONDS = 10.0
+# After the deadline, collectors stop at their next request; this long they may take to hand
+# over what they completed (the jobs collector's progress is kept in the run state).
+CANCEL_GRACE_SECONDS = 2.0
 
 
 def exit_code_of(error: BaseException | None) -> int:
@@ -47,26 +54,33 @@ def exit_code_of(error: BaseException | None) -> int:
 def _run_collector(collector: Collector[Any], client: NetBackupClient,
                    ctx: CollectContext) -> CollectorOutcome:
     name, started = collector.name, time.monotonic()
+    keep = collector.state_of or (lambda summary: None)
     try:
         data = collector.collect(client, ctx)
+    except Incomplete as exc:  # failed, but its progress goes into the run state
+        return CollectorOutcome(name, False, time.monotonic() - started, ctx.stats,
+                                error=exc.cause, state=keep(exc.summary))
     except Exception as exc:  # one collector's failure never stops the others
         if not isinstance(exc, NbuPushError):
             log.error("collector %s: internal error %s: %s", name, type(exc).__name__, exc)
         return CollectorOutcome(name, False, time.monotonic() - started, ctx.stats, error=exc)
-    return CollectorOutcome(name, True, time.monotonic() - started, ctx.stats, data=data)
+    return CollectorOutcome(name, True, time.monotonic() - started, ctx.stats, data=data,
+                            state=keep(data))
 
 
-def collect(settings: Settings, deadline: Deadline, started_at: float) -> RunReport:
+def collect(settings: Settings, deadline: Deadline, started_at: float,
+            state: RunState | None = None) -> RunReport:
     """Read NetBackup: open a session, run every collector, close the session."""
+    saved = state.collectors if state is not None else {}
     began = time.monotonic()
     stats = {name: CollectorStats() for name in settings.collectors or collectors()}
-    client = settings.client(deadline, len(stats))
+    client = settings.client(deadline, sum(collectors()[name].connections for name in stats))
     report = RunReport(settings.site, started_at, 0.0, None, max_series=settings.max_series)
     logged_in = False
     try:
         logged_in = open_session(client, settings.credentials, settings.api_version)
         report.api_version = client.api_version
-        report.outcomes = _run_all(client, settings, deadline, started_at, stats)
+        report.outcomes = _run_all(client, settings, deadline, started_at, stats, saved)
     except NbuPushError as exc:  # no session: every collector failed for the same reason
         report.outcomes = [CollectorOutcome(name, False, 0.0, stats[name], error=exc)
                            for name in stats]
@@ -77,7 +91,8 @@ def collect(settings: Settings, deadline: Deadline, started_at: float) -> RunRep
 
 
 def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
-             started_at: float, stats: dict[str, CollectorStats]) -> list[CollectorOutcome]:
+             started_at: float, stats: dict[str, CollectorStats],
+             saved: dict[str, object]) -> list[CollectorOutcome]:
     pool = ThreadPoolExecutor(len(stats), thread_name_prefix="collector")
     futures: dict[str, Future[CollectorOutcome]] = {}
     stopped: NbuPushError = DeadlineExceeded(f"run deadline ({settings.deadline:g}s) reached")
@@ -86,7 +101,7 @@ def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
         with Progress(stats):
             declared = collectors()
             for name in stats:
-                ctx = settings.collect_context(started_at, stats[name])
+                ctx = settings.collect_context(started_at, stats[name], saved.get(name))
                 futures[name] = pool.submit(_run_collector, declared[name], client, ctx)
             wait_for(futures.values(), timeout=deadline.remaining())
     except Interrupted as exc:
@@ -94,6 +109,7 @@ def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
     finally:
         if not all(future.done() for future in futures.values()):
             deadline.cancel(str(stopped))  # stragglers stop before their next request
+            wait_for(futures.values(), timeout=CANCEL_GRACE_SECONDS)
         pool.shutdown(wait=False, cancel_futures=True)
     outcomes = []
     for name in stats:
@@ -122,9 +138,13 @@ def run(settings: Settings, clock=time.time) -> int:
         log.warning("TLS verification is OFF for %s (--insecure): the API key can be"
                     " intercepted; set NBU_CA_BUNDLE instead", settings.base_url)
     with SignalGuard(deadline) as guard, _lock(settings):
-        report = collect(settings, deadline, clock())
+        state, warning = load_state(settings.state_file, settings.site, settings.base_url)
+        if warning:
+            log.warning("%s", warning, extra={"site": settings.site})
+        report = collect(settings, deadline, clock(), state)
         guard.raising = False  # from here a signal must not tear a write in half
         code = _publish(settings, report, deadline)
+        code = _save_state(settings, state, report, code)
         if guard.signum is not None:
             code = Interrupted(guard.signum).exit_code
     summary = " ".join(
@@ -135,6 +155,25 @@ def run(settings: Settings, clock=time.time) -> int:
              report.duration_seconds, code,
              extra={"site": settings.site, "exit_code": code,
                     "duration_seconds": round(report.duration_seconds, 3)})
+    return code
+
+
+def _save_state(settings: Settings, state: RunState, report: RunReport, code: int) -> int:
+    """Keep what the collectors hand over, after publishing: the numbers just published were
+    computed from this new state, and if it cannot be saved, the next run recomputes them
+    from the old one, so no job is lost or counted twice either way (docs/state.md)."""
+    if settings.dry_run or settings.state_file is None:
+        return code
+    for outcome in report.outcomes:
+        if outcome.state is not None:
+            state.collectors[outcome.name] = outcome.state
+    try:
+        save_state(settings.state_file, state)
+    except NbuPushError as exc:
+        log.error("%s; the next run starts again from the previous state", exc,
+                  extra={"site": settings.site})
+        if code in (EXIT_OK, EXIT_PARTIAL):
+            code = exc.exit_code
     return code
 
 

@@ -123,3 +123,17 @@ def promtool_check(promtool: str, exposition: bytes) -> subprocess.CompletedProc
 def simulator() -> Iterator[Simulator]:
     with Simulator(jobs=600, units=7) as sim:
         yield sim
+
+
+@pytest.fixture(autouse=True)
+def state_directory(tmp_path_factory, monkeypatch) -> Path:
+    """Each test keeps its run state apart (as systemd's StateDirectory= would); the runs
+    inside one test share it, as a deployment's runs do."""
+    directory = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("STATE_DIRECTORY", str(directory))
+    return directory
+
+
+def family_name(family) -> str:
+    """The name in the exposition: prometheus_client's parser drops a counter's `_total`."""
+    return family.name + "_total" if family.type == "counter" else family.name

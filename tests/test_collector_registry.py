@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from nbu_push.run import run
 from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push, sim_env
+from .truth import expected, published_ms
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
 
@@ -66,11 +68,25 @@ def toy(name: str, family: str) -> str:
     return textwrap.dedent(TOY).replace("NAME", name).replace("FAMILY", family)
 
 
-def test_every_collector_is_emitted_true_and_documented(simulator):
-    result = nbu_push("--dry-run", env=sim_env(simulator))
-    assert result.code == 0, result.stderr
-    published = series(result.stdout)
-    truth = simulator.expected_series(3600)
+def test_every_collector_is_emitted_true_and_documented(simulator, tmp_path):
+    """Three runs with a state: a first run, jobs ending after it, a run that publishes their
+    new label sets at 0, and one that adds them; then every family equals the truth."""
+    textfile = tmp_path / "nbu_push.prom"
+    env = sim_env(simulator, NBU_PUSH_TEXTFILE=str(textfile), NBU_JOB_SETTLE="0s",
+                  NBU_STATE_FILE=str(tmp_path / "state.json"))
+    for attempt in range(3):
+        result = nbu_push(env=env)
+        assert result.code == 0, result.stderr
+        if attempt == 0:  # on the watermark and after it: the next run's interval
+            watermark = published_ms(series(textfile.read_text()),
+                                     "nbu_jobs_read_until_timestamp_seconds")
+            assert watermark is not None
+            for offset, status, policy in ((0, 0, "STANDARD"), (1, 0, "NEW_POLICY_TYPE"),
+                                           (2, 96, "VMWARE")):
+                simulator.add_job(watermark + offset, status=status, policy_type=policy)
+        time.sleep(1.1)  # the primary's Date header has whole seconds
+    published = series(textfile.read_text())
+    truth = expected(simulator, published)
     documented = set(re.findall(r"`(nbu_[a-z0-9_]+)`", DOCS.read_text()))
     assert collectors(), "no collector declared"
     for name, collector in collectors().items():

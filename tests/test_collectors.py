@@ -10,9 +10,9 @@ from itertools import pairwise
 
 import pytest
 
+from nbu_push.collect._job_ledger import JobTally
 from nbu_push.collect.base import CollectContext
 from nbu_push.collect.jobs import (
-    JobsSummary,
     balanced_bounds,
     collect_jobs,
     decode_jobs_page,
@@ -125,7 +125,7 @@ def test_storage_without_capacity_is_absent_not_zero():
 
 
 def test_lenient_job_parsing():
-    summary = JobsSummary(3600)
+    summary = JobTally()
     decoded = decode_jobs_page(page(
         job(1, acceleratorOptimization=0.0, kilobytesTransferred=1.5),  # float for an int
         job(2, jobType="NEW_TYPE_FROM_11_3", status="196"),  # unknown enum, numeric string
@@ -151,14 +151,14 @@ def test_one_bad_record_does_not_discard_the_page():
 
 
 def test_statuses_of_different_types_are_one_series():
-    summary = JobsSummary(3600)
+    summary = JobTally()
     summary.add_records(decode_jobs_page(page(job(1, status=0), job(2, status="0"),
                                               job(3, status=0.0)), "test").records)
     assert summary.groups[("BACKUP", "STANDARD", "0")].finished == 3
 
 
 def test_parent_bytes_are_not_counted_twice():
-    summary = JobsSummary(3600)
+    summary = JobTally()
     summary.add_records(decode_jobs_page(page(
         job(10, childCount=2, kilobytesTransferred=300, numberOfFiles=30),
         job(11, parentJobId=10, childCount=0, kilobytesTransferred=100, numberOfFiles=10),

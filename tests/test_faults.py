@@ -22,6 +22,7 @@ from nbu_push.simulator import Faults, Simulator
 
 from .cli import clean_env, nbu_push, sim_env
 from .conftest import Server, free_port, require_binary
+from .truth import expected
 
 SECRET_KEY = "nbu-SECRET-apikey-7d3f9e"
 PG_PASSWORD = "pg-SECRET-password-41c2"
@@ -45,10 +46,14 @@ def data_of(values: dict[tuple, float], collector: str) -> dict[tuple, float]:
     return {k: v for k, v in values.items() if k[0] in names}
 
 
-def expected_data(sim: Simulator, collector: str) -> dict[tuple, float]:
+def expected_data(sim: Simulator, collector: str, after: dict[tuple, float]
+                  ) -> dict[tuple, float]:
     """The simulator's truth for a collector, in parse()'s shape."""
+    published: dict[str, dict] = {}
+    for (name, labels), value in after.items():
+        published.setdefault(name, {})[labels] = value
     return {(name, labels): value
-            for name, series in sim.expected_series(3600)[collector].items()
+            for name, series in expected(sim, published)[collector].items()
             for labels, value in series.items()}
 
 
@@ -112,7 +117,7 @@ class Pair:
                 assert after[last] == before[last]
             for collector in success:
                 if success[collector]:
-                    assert data_of(after, collector) == expected_data(self.sim, collector)
+                    assert data_of(after, collector) == expected_data(self.sim, collector, after)
                 else:
                     assert data_of(after, collector) == data_of(before, collector) != {}
 
@@ -168,7 +173,7 @@ def test_one_malformed_record_is_skipped(tmp_path, gateway):
     pair = Pair(tmp_path, gateway)
     with Simulator(jobs=JOBS, seed=2, api_key=SECRET_KEY,
                    faults=Faults(bad_record=True)) as sim:
-        result = pair.faulty(sim, NBU_CONCURRENCY="1")
+        result = pair.faulty(sim, NBU_CONCURRENCY="1", NBU_JOB_BACKFILL="1h")
         truth = sim.truth(3600)
     assert result.code == 0
     assert pair.after[("nbu_push_records_skipped", (("collector", "jobs"),))] == 1

@@ -5,14 +5,15 @@ from __future__ import annotations
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from nbu_push.collect.jobs import JobAttributes, JobRecord, JobsSummary
+from nbu_push.collect._job_ledger import JobAttributes, JobRecord
 from nbu_push.metrics import render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.simulator import Simulator
 from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push, sim_env
-from .conftest import promtool_check
+from .conftest import family_name, promtool_check
+from .jobs_summary import summary_of
 
 ODD_UNITS = ['stu "quoted"', "back\\slash", "new\nline", "ünïcødé-ストレージ", "sp ace/slash"]
 ODD_POLICIES = [("WEIRD\"POLICY\\", 50), ("ポリシー", 50)]
@@ -47,12 +48,11 @@ def test_odd_labels_everywhere(tmp_path, gateway, node_exporter, promtool):
 
 
 def test_cardinality_cap_keeps_the_largest_and_counts_the_rest():
-    jobs = JobsSummary(3600)
-    jobs.add_records([JobRecord(JobAttributes(jobType="BACKUP", policyType="X", status=status))
-                      for status in range(10) for _ in range(status + 1)])
+    jobs = summary_of([JobRecord(JobAttributes(jobType="BACKUP", policyType="X", status=status))
+                       for status in range(10) for _ in range(status + 1)])
     report = RunReport("s", 1.0, 1.0, None, [CollectorOutcome(
         "jobs", True, 1.0, CollectorStats(), jobs)], max_series=3)
-    parsed = {f.name: f for f in text_string_to_metric_families(render(report).decode())}
+    parsed = {family_name(f): f for f in text_string_to_metric_families(render(report).decode())}
     kept = {s.labels["status"] for s in parsed["nbu_jobs_finished"].samples}
     assert kept == {"7", "8", "9"}
     dropped = {s.labels["metric"]: s.value for s in parsed["nbu_push_series_dropped"].samples}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from nbu_push.collect.jobs import JobAttributes, JobRecord, JobsSummary
+from nbu_push.collect._job_ledger import JobAttributes, JobRecord
 from nbu_push.collect.storage import StorageSummary, UnitAttributes, UnitRecord
 from nbu_push.metrics import render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.stats import CollectorStats
 
-from .conftest import promtool_check
+from .conftest import family_name, promtool_check
+from .jobs_summary import summary_of
 
 CONTRACT = {
     "nbu_jobs_finished": ["job_type", "policy_type", "site", "status"],
@@ -34,8 +35,7 @@ CONTRACT = {
 
 
 def report(jobs_ok=True, storage_ok=True, site="nbu-primary") -> RunReport:
-    jobs = JobsSummary(3600)
-    jobs.add_records([
+    jobs = summary_of([
         JobRecord(JobAttributes(jobType="BACKUP", policyType="VMWARE", status=0,
                                 kilobytesTransferred=2)),
         JobRecord(JobAttributes(jobType="BACKUP", policyType="VMWARE", status=196))])
@@ -54,7 +54,7 @@ def report(jobs_ok=True, storage_ok=True, site="nbu-primary") -> RunReport:
 
 
 def families(payload: bytes) -> dict:
-    return {f.name: f for f in text_string_to_metric_families(payload.decode())}
+    return {family_name(f): f for f in text_string_to_metric_families(payload.decode())}
 
 
 def test_contract_names_and_labels():

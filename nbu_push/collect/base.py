@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..stats import CollectorStats
 
@@ -37,6 +37,14 @@ class CollectContext:
     max_pages: int = 10_000
     balance_slices: bool = True  # re-cut job slices by POST /admin/jobs-count-requests
     stats: CollectorStats = field(default_factory=CollectorStats)
+    state: Any = None  # what this collector saved in the run state last time (JSON), if any
+    settle: float = 0.0  # NBU_JOB_SETTLE: jobs ending this close to now are read next run
+    backfill: float | None = None  # NBU_JOB_BACKFILL: a first run's reach (None: the window)
+    windows: tuple[tuple[str, float], ...] = ()  # NBU_JOB_WINDOW as (label, seconds)
+
+    def __post_init__(self) -> None:
+        if not self.windows:
+            self.windows = ((f"{self.job_window:g}s", self.job_window),)
 
 
 @dataclass(frozen=True)
@@ -47,10 +55,18 @@ class Family(Generic[S]):
     documentation: str
     labels: tuple[str, ...]
     samples: Callable[[S], Iterable[Sample]]  # capped at NBU_MAX_SERIES, largest kept
+    counter: bool = False  # a cumulative count (name ends in _total), else a gauge
+    label_prefix: Callable[[S], tuple[str, ...]] | None = None  # labels that depend on the
+    # summary (the jobs' `window` label, only with several windows), before `labels`
+
+    def label_names(self, summary: S) -> tuple[str, ...]:
+        return (*self.label_prefix(summary), *self.labels) if self.label_prefix else self.labels
 
     def __post_init__(self) -> None:
-        if not _METRIC.match(self.name) or self.name.endswith(("_total", "_count", "_sum")):
-            raise ValueError(f"metric family {self.name!r}: not an nbu_ gauge name")
+        if not _METRIC.match(self.name) or self.name.endswith(("_count", "_sum")) or (
+                self.name.endswith("_total") != self.counter):
+            kind = "counter" if self.counter else "gauge"
+            raise ValueError(f"metric family {self.name!r}: not an nbu_ {kind} name")
         if not self.documentation.strip():
             raise ValueError(f"metric family {self.name!r} has no HELP text")
         for label in self.labels:
@@ -69,6 +85,8 @@ class Collector(Generic[S]):
     permission: str  # the NetBackup RBAC permission it needs
     collect: Callable[[NetBackupClient, CollectContext], S]
     families: tuple[Family[S], ...]
+    state_of: Callable[[S], Any] | None = None  # what to keep in the run state (JSON)
+    connections: int = 1  # requests it has in flight at once (sizes the connection pool)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

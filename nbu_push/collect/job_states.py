@@ -79,6 +79,7 @@ COLLECTOR: Collector[JobStates] = Collector(
     reads=f"POST {COUNT_PATH} (one per state), GET {PATH} (oldest ACTIVE and QUEUED job)",
     permission="|MANAGE|JOBS| view",
     collect=collect_job_states,
+    connections=len(STATES) + len(AGED_STATES),
     families=(
         Family("nbu_jobs_current",
                "Jobs now in the state (POST /admin/jobs-count-requests, state eq).",

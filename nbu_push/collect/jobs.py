@@ -1,11 +1,13 @@
-"""Jobs that finished in the window, aggregated by job type, policy type and status.
+"""Jobs that ended, each read once: counters, window gauges and the watermark.
 
-Reads `GET /admin/jobs` with `endTime ge <start> and endTime lt <end>`, sorted by `jobId`,
-100 per page, following cursors. The window is cut into `concurrency` disjoint half-open
-slices whose cursor chains run in parallel; each page is folded into the totals and dropped.
-The slices start as equal lengths of time and are re-cut to equal job counts with one
-`POST /admin/jobs-count-requests` per slice, so that the chains finish together even when
-most jobs end in one backup window.
+A run reads the jobs whose `endTime` lies in `[watermark, primary's clock - NBU_JOB_SETTLE)`:
+`GET /admin/jobs` with `endTime ge <start> and endTime lt <end>`, sorted by `jobId`, 100 per
+page, following cursors. The interval is cut into `concurrency` disjoint half-open slices
+whose cursor chains run in parallel, re-cut to equal job counts with one
+`POST /admin/jobs-count-requests` per slice. Each page is folded into per-minute tallies and
+dropped. The watermark advances over the slices read completely, in order, and only those
+are kept, so a job is never read twice nor skipped (docs/state.md). With no state, the first
+run reads the last NBU_JOB_BACKFILL.
 
 Parent and child jobs: every record counts in `finished`, but bytes and files are summed
 only over leaf jobs (`childCount` 0 or absent), because a parent may repeat its children's
@@ -16,136 +18,40 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import pairwise
-from typing import Any, cast
 
-import msgspec
-
-from ..errors import ApiError, AuthError, Cancelled, NbuPushError
+from ..errors import (
+    ApiError,
+    AuthError,
+    Cancelled,
+    DeadlineExceeded,
+    Incomplete,
+    NbuPushError,
+)
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
-from ..netbackup.fields import label, number
+from ..netbackup.fields import number
 from ..netbackup.paging import cursor_pages
 from ..netbackup.query import odata_and, odata_timestamp
-from .base import CollectContext, Collector, Family
+from ._job_ledger import (
+    GroupKey,
+    JobGroup,
+    JobLedger,
+    JobRecord,
+    JobTally,
+    floor_minute,
+)
+from .base import CollectContext, Collector, Family, Sample
 
 PATH = "/admin/jobs"
 COUNT_PATH = "/admin/jobs-count-requests"
 log = logging.getLogger(__name__)
 
-GroupKey = tuple[str, str, str]  # job_type, policy_type, status
-
-
-class JobAttributes(msgspec.Struct):
-    """The only job attributes nbu-push reads; the other ~70 are skipped while decoding."""
-
-    jobType: Any = None
-    policyType: Any = None
-    status: Any = None
-    childCount: Any = None
-    kilobytesTransferred: Any = None
-    kilobytesDataTransferred: Any = None
-    numberOfFiles: Any = None
-
-
-class JobRecord(msgspec.Struct):
-    attributes: JobAttributes | None = None
-
-
 decode_jobs_page = page_decoder(JobRecord)
-
-
-@dataclass
-class JobGroup:
-    finished: int = 0
-    transferred_bytes: int | None = None  # kilobytesTransferred x 1024, leaf jobs
-    data_transferred_bytes: int | None = None  # kilobytesDataTransferred x 1024, leaf jobs
-    files: int | None = None  # numberOfFiles, leaf jobs
-
-    def merge(self, other: JobGroup) -> None:
-        self.finished += other.finished
-        self.transferred_bytes = _plus(self.transferred_bytes, other.transferred_bytes)
-        self.data_transferred_bytes = _plus(self.data_transferred_bytes,
-                                            other.data_transferred_bytes)
-        self.files = _plus(self.files, other.files)
-
-
-def _plus(total: int | None, value: int | None) -> int | None:
-    if value is None:
-        return total
-    return value if total is None else total + value
-
-
-def _count(value: object, scale: int = 1) -> int | None:
-    """A non-negative amount times `scale`; anything else is absent."""
-    if type(value) is int:  # the common case, without the general coercion
-        return value * scale if value >= 0 else None
-    parsed = number(value)
-    return None if parsed is None or parsed < 0 else int(parsed * scale)
-
-
-def _is_parent(child_count: object) -> bool:
-    return child_count is not None and child_count != 0 and bool(number(child_count))
-
-
-@dataclass
-class JobsSummary:
-    window_seconds: float
-    # Keyed by the raw (jobType, policyType, status) while reading, which is cheap to hash;
-    # `groups` normalizes them to label strings (so 0, "0" and 0.0 are one status).
-    _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
-
-    @property
-    def groups(self) -> dict[GroupKey, JobGroup]:
-        merged: dict[GroupKey, JobGroup] = {}
-        for raw_key, group in self._raw.items():
-            key = (raw_key if isinstance(raw_key, GroupLabels)
-                   else GroupLabels.of(*cast(tuple, raw_key)))
-            merged.setdefault(key.labels, JobGroup()).merge(group)
-        return merged
-
-    def add_records(self, records: Iterable[JobRecord]) -> int:
-        """Fold records in; returns how many were skipped as malformed (no attributes)."""
-        skipped = 0
-        for record in records:
-            attrs = record.attributes
-            if attrs is None:
-                skipped += 1
-                continue
-            raw_key: Hashable = (attrs.jobType, attrs.policyType, attrs.status)
-            try:
-                group = self._raw.get(raw_key)
-            except TypeError:  # an unhashable value (list, object): normalize it now
-                raw_key = GroupLabels.of(attrs.jobType, attrs.policyType, attrs.status)
-                group = self._raw.get(raw_key)
-            if group is None:
-                group = self._raw[raw_key] = JobGroup()
-            group.finished += 1
-            if _is_parent(attrs.childCount):  # a parent: its children carry the bytes
-                continue
-            group.transferred_bytes = _plus(group.transferred_bytes,
-                                            _count(attrs.kilobytesTransferred, 1024))
-            group.data_transferred_bytes = _plus(group.data_transferred_bytes,
-                                                 _count(attrs.kilobytesDataTransferred, 1024))
-            group.files = _plus(group.files, _count(attrs.numberOfFiles))
-        return skipped
-
-    def merge(self, other: JobsSummary) -> None:
-        for key, theirs in other._raw.items():
-            self._raw.setdefault(key, JobGroup()).merge(theirs)
-
-
-@dataclass(frozen=True)
-class GroupLabels:
-    labels: GroupKey
-
-    @classmethod
-    def of(cls, job_type: object, policy_type: object, status: object) -> GroupLabels:
-        return cls((label(job_type), label(policy_type), label(status)))
 
 
 def split_window(start_ms: int, end_ms: int, parts: int) -> list[tuple[int, int]]:
@@ -162,16 +68,6 @@ def _as_datetime(ms: int) -> datetime:
 def slice_filter(start_ms: int, end_ms: int) -> str:
     return odata_and(f"endTime ge {odata_timestamp(_as_datetime(start_ms))}",
                      f"endTime lt {odata_timestamp(_as_datetime(end_ms))}")
-
-
-def _collect_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int],
-                   cancel: threading.Event) -> JobsSummary:
-    summary = JobsSummary(ctx.job_window)
-    params = {"filter": slice_filter(*bounds), "sort": "jobId"}
-    for page in cursor_pages(client, PATH, params, decode_jobs_page, ctx.stats,
-                             ctx.max_pages, cancel):
-        ctx.stats.add(skipped=summary.add_records(page.records))
-    return summary
 
 
 def count_matching(client: NetBackupClient, ctx: CollectContext, odata_filter: str) -> int:
@@ -228,66 +124,178 @@ def plan_slices(client: NetBackupClient, ctx: CollectContext, start_ms: int, end
     return balanced_bounds(slices, counts, ctx.concurrency)
 
 
-def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
-    end_ms = int(ctx.now * 1000)
-    start_ms = end_ms - int(ctx.job_window * 1000)
-    total = JobsSummary(window_seconds=ctx.job_window)
+def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int],
+                cancel: threading.Event) -> JobTally:
+    tally = JobTally()
+    params = {"filter": slice_filter(*bounds), "sort": "jobId"}
+    for page in cursor_pages(client, PATH, params, decode_jobs_page, ctx.stats,
+                             ctx.max_pages, cancel):
+        ctx.stats.add(skipped=tally.add_records(page.records))
+    return tally
+
+
+@dataclass
+class JobsSummary:
+    ledger: JobLedger
+    windows: tuple[tuple[str, float], ...]  # (label, seconds) of each NBU_JOB_WINDOW
+    target_ms: int  # where this run meant to read to; the watermark is behind it if not
+
+    @property
+    def groups(self) -> dict[GroupKey, JobGroup]:
+        """The first window's groups."""
+        return self.ledger.window(self.windows[0][1])
+
+    @property
+    def catching_up(self) -> bool:
+        return self.ledger.watermark_ms < self.target_ms
+
+
+def _ledger(ctx: CollectContext, target_ms: int) -> JobLedger:
+    """The saved ledger, or a new one that backfills and starts counting at `target_ms`."""
+    if ctx.state is not None:
+        try:
+            ledger = JobLedger.from_json(ctx.state)
+        except ValueError as exc:
+            log.warning("jobs: the saved job state is invalid (%s); starting afresh", exc)
+        else:
+            ledger.begin_run()
+            return ledger
+    backfill = ctx.backfill if ctx.backfill is not None else max(s for _, s in ctx.windows)
+    return JobLedger(target_ms - int(backfill * 1000), floor_minute(target_ms))
+
+
+def _read(client: NetBackupClient, ctx: CollectContext, start_ms: int, end_ms: int
+          ) -> list[tuple[tuple[int, int], JobTally | None, BaseException | None]]:
+    """Every slice of [start, end), in time order: its tally, or the error that stopped it."""
     with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="jobs") as pool:
         slices = plan_slices(client, ctx, start_ms, end_ms, pool)
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
-        futures = [pool.submit(_collect_slice, client, ctx, bounds, cancel)
-                   for bounds in slices]
+        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel) for bounds in slices]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         if any(future.exception() for future in done):
             cancel.set()  # the other chains stop at their next page
-        errors = [error for error in (f.exception() for f in futures) if error is not None]
-    if errors:
-        raise next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
-    for future in futures:
-        total.merge(future.result())
-    return total
+        wait(futures)
+    return [(bounds, None if f.exception() else f.result(), f.exception())
+            for bounds, f in zip(slices, futures, strict=True)]
 
+
+def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
+    now = client.server_now()
+    if now is None:  # the primary sent no Date header: the local clock has to do
+        now = ctx.now
+    target_ms = int((now - ctx.settle) * 1000)
+    ledger = _ledger(ctx, target_ms)
+    summary = JobsSummary(ledger, ctx.windows, target_ms)
+    if target_ms <= ledger.watermark_ms:  # nothing new (or the primary's clock went back)
+        return summary
+    started_at = ledger.watermark_ms
+    errors: list[BaseException] = []
+    for (_, end), tally, error in _read(client, ctx, started_at, target_ms):
+        if error is not None or tally is None or errors:
+            errors.append(error or Cancelled("stopped"))
+            continue  # once a slice is incomplete, no later slice is kept
+        ledger.add(tally.buckets(floor_minute(end - 1)), end)
+    ledger.prune(max(seconds for _, seconds in ctx.windows) * 1000)
+    if not errors:
+        return summary
+    cause = next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
+    if ledger.watermark_ms == started_at:
+        raise cause  # nothing kept: the state stays as it was
+    if isinstance(cause, DeadlineExceeded):  # out of time: what was read is right, publish it
+        log.warning("jobs: read up to %s when the run ended (%s); the next run continues",
+                    _as_datetime(ledger.watermark_ms).isoformat(), cause)
+        return summary
+    raise Incomplete(cause, summary)  # keep the progress in the state, publish nothing
 
 JOB_LABELS = ("job_type", "policy_type", "status")
+AMOUNTS = ("finished", "transferred_bytes", "data_transferred_bytes", "files")
 
 
-def _leaf_sum(name: str, documentation: str, attribute: str) -> Family[JobsSummary]:
-    """A family of a per-group sum over leaf jobs; groups where it is unknown are absent."""
-
-    def samples(summary: JobsSummary):
-        for key, group in sorted(summary.groups.items()):
-            total = getattr(group, attribute)
-            if total is not None:
-                yield key, total
-
-    return Family(name, documentation, JOB_LABELS, samples)
+def _window_label(summary: JobsSummary) -> tuple[str, ...]:
+    """A `window` label only when several windows are configured."""
+    return ("window",) if len(summary.windows) > 1 else ()
 
 
+def _per_window(summary: JobsSummary) -> Iterator[tuple[tuple[str, ...], dict]]:
+    several = len(summary.windows) > 1
+    for name, seconds in summary.windows:
+        yield ((name,) if several else ()), summary.ledger.window(seconds)
+
+
+def _window_gauge(name: str, documentation: str, attribute: str) -> Family[JobsSummary]:
+    """Per window and group; a group where the amount is unknown has no series."""
+
+    def samples(summary: JobsSummary) -> Iterator[Sample]:
+        for prefix, groups in _per_window(summary):
+            for key, group in sorted(groups.items()):
+                total = getattr(group, attribute)
+                if total is not None:
+                    yield (*prefix, *key), total
+
+    return Family(name, documentation, JOB_LABELS, samples, label_prefix=_window_label)
+
+
+def _counter(name: str, documentation: str, index: int) -> Family[JobsSummary]:
+    def samples(summary: JobsSummary) -> Iterator[Sample]:
+        for key, amounts in sorted(summary.ledger.counters.items()):
+            if amounts[index] is not None:
+                yield key, amounts[index]
+
+    return Family(name, documentation, JOB_LABELS, samples, counter=True)
+
+
+def _windows_samples(summary: JobsSummary) -> list[Sample]:
+    several = len(summary.windows) > 1
+    return [(((name,) if several else ()), seconds) for name, seconds in summary.windows]
+
+
+COUNTED = " that ended since nbu_jobs_counted_since_timestamp_seconds"
 COLLECTOR: Collector[JobsSummary] = Collector(
     name="jobs",
-    reads="GET /admin/jobs (endTime window, cursor paging), POST /admin/jobs-count-requests",
+    reads="GET /admin/jobs (endTime from the watermark, cursor paging),"
+          " POST /admin/jobs-count-requests",
     permission="|MANAGE|JOBS| view",
     collect=collect_jobs,
+    state_of=lambda summary: summary.ledger.to_json(),
+    connections=0,  # its chains use the NBU_CONCURRENCY connections the client adds
     families=(
         Family("nbu_jobs_window_seconds",
                "Length of the window of job end times (NBU_JOB_WINDOW) the job metrics cover.",
-               (), lambda summary: [((), summary.window_seconds)]),
-        Family("nbu_jobs_finished",
-               "Jobs that ended in the window (GET /admin/jobs, endTime), parents and children.",
-               JOB_LABELS,
-               lambda summary: [(key, group.finished)
-                                for key, group in sorted(summary.groups.items())]),
-        _leaf_sum("nbu_jobs_transferred_bytes",
-                  "Bytes the leaf jobs that ended in the window transferred"
-                  " (kilobytesTransferred x 1024, the Activity Monitor's Kilobytes).",
-                  "transferred_bytes"),
-        _leaf_sum("nbu_jobs_data_transferred_bytes",
-                  "Actual data bytes the leaf jobs that ended in the window sent"
-                  " (kilobytesDataTransferred x 1024; smaller with deduplication).",
-                  "data_transferred_bytes"),
-        _leaf_sum("nbu_jobs_transferred_files",
-                  "Files the leaf jobs that ended in the window processed (numberOfFiles).",
-                  "files"),
+               (), _windows_samples, label_prefix=_window_label),
+        _window_gauge("nbu_jobs_finished",
+                      "Jobs that ended in the window (GET /admin/jobs, endTime), parents and"
+                      " children.", "finished"),
+        _window_gauge("nbu_jobs_transferred_bytes",
+                      "Bytes the leaf jobs that ended in the window transferred"
+                      " (kilobytesTransferred x 1024, the Activity Monitor's Kilobytes).",
+                      "transferred_bytes"),
+        _window_gauge("nbu_jobs_data_transferred_bytes",
+                      "Actual data bytes the leaf jobs that ended in the window sent"
+                      " (kilobytesDataTransferred x 1024; smaller with deduplication).",
+                      "data_transferred_bytes"),
+        _window_gauge("nbu_jobs_transferred_files",
+                      "Files the leaf jobs that ended in the window processed (numberOfFiles).",
+                      "files"),
+        _counter("nbu_jobs_finished_total",
+                 f"Jobs (GET /admin/jobs, parents and children){COUNTED}.", 0),
+        _counter("nbu_jobs_transferred_bytes_total",
+                 f"Bytes (kilobytesTransferred x 1024) of the leaf jobs{COUNTED}.", 1),
+        _counter("nbu_jobs_data_transferred_bytes_total",
+                 f"Actual data bytes (kilobytesDataTransferred x 1024) of the leaf jobs{COUNTED}.",
+                 2),
+        _counter("nbu_jobs_transferred_files_total",
+                 f"Files (numberOfFiles) of the leaf jobs{COUNTED}.", 3),
+        Family("nbu_jobs_read_until_timestamp_seconds",
+               "The watermark: every job that ended before this time (the primary's clock) has"
+               " been read.", (), lambda s: [((), s.ledger.watermark_ms / 1000)]),
+        Family("nbu_jobs_counted_since_timestamp_seconds",
+               "The counters (nbu_jobs_*_total) count jobs that ended at or after this time,"
+               " when the run state began.", (),
+               lambda s: [((), s.ledger.counting_from_ms / 1000)]),
+        Family("nbu_jobs_backfill_in_progress",
+               "1 while the watermark is behind the primary's clock minus NBU_JOB_SETTLE (a"
+               " backfill or a catch-up continues next run), else 0.",
+               (), lambda s: [((), int(s.catching_up))]),
     ),
 )

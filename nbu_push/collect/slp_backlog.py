@@ -98,6 +98,7 @@ COLLECTOR: Collector[SlpBacklog] = Collector(
     reads=f"GET {PATH} (cursor paging, one chain per backlog state)",
     permission="|MANAGE|STORAGE-LIFECYCLE-IMAGES| view",
     collect=collect_slp_backlog,
+    connections=len(BACKLOG_STATES),
     families=(
         Family("nbu_slp_backlog_images",
                "Images waiting for their storage lifecycle policy, by SLP and slpImageState"

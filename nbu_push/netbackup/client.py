@@ -7,13 +7,15 @@ deadline on every wait. The credential never leaves this object: not in logs, er
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import time
 
 import requests
 
 from ..deadline import Deadline
-from ..errors import ApiError, ApiUnavailable
+from ..errors import ApiError, ApiUnavailable, DeadlineExceeded
 from ..http import USER_AGENT, HeaderAuth, new_session
 from ..retry import Backoff, Retry, parse_retry_after, with_retries
 from ..stats import CollectorStats
@@ -49,6 +51,7 @@ class NetBackupClient:
         self.verify = verify  # passed per request: a session default loses to REQUESTS_CA_BUNDLE
         self.session = new_session(self.base_url, pool_size)
         self.session.headers["X-Client-ID"] = USER_AGENT
+        self._server_clock: tuple[float, float] | None = None  # (Date, monotonic at receipt)
 
     def __repr__(self) -> str:
         return f"NetBackupClient({self.base_url!r}, api_version={self.api_version!r})"
@@ -101,10 +104,14 @@ class NetBackupClient:
             except requests.exceptions.SSLError as exc:
                 raise ApiError(f"{method} {path}: {describe_transport_error(exc)}") from None
             except TRANSPORT_ERRORS as exc:
+                if self.deadline.expired():  # the timeout was the deadline's, not the server's
+                    reason = self.deadline.cancelled or "run deadline reached"
+                    raise DeadlineExceeded(f"{method} {path}: {reason}") from None
                 unreachable = ApiUnavailable(f"{method} {path}: {describe_transport_error(exc)}")
                 if not retry:
                     raise unreachable from None
                 raise Retry(unreachable) from None
+            self._observe_date(response.headers.get("Date"))
             if stats is not None:
                 stats.add(bytes_received=len(response.content))
             if response.status_code < 400:
@@ -116,6 +123,25 @@ class NetBackupClient:
             raise error
 
         return with_retries(attempt, self.backoff, self.deadline)
+
+    def _observe_date(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return
+        if when.tzinfo is not None:
+            self._server_clock = (when.timestamp(), time.monotonic())
+
+    def server_now(self) -> float | None:
+        """The primary's own clock (its last `Date` header, advanced by the local monotonic
+        clock since), or None when it sent none. `Date` has whole seconds, so this is at most
+        one second behind the server: a boundary taken from it is never ahead of the server."""
+        if self._server_clock is None:
+            return None
+        server, received = self._server_clock
+        return server + (time.monotonic() - received)
 
     def post_json(self, path: str, body: object, **kwargs) -> dict:
         """POST a JSON body; the answer must be a JSON object (list pages go through

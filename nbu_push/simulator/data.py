@@ -211,16 +211,32 @@ def _labelled(values: Mapping[tuple[str, str, str], int], names: tuple[str, str,
     return {tuple(sorted(zip(names, key, strict=True))): float(v) for key, v in values.items()}
 
 
-def jobs_series(truth: Truth, window_seconds: float) -> Series:
-    """The jobs collector's families as nbu-push must publish them (without `site`)."""
+def jobs_series(window: Truth, window_seconds: float, counted: Truth | None = None,
+                read_until_ms: int | None = None, counted_since_ms: int | None = None
+                ) -> Series:
+    """The jobs collector's families as nbu-push must publish them (without `site`):
+    `window` over the window gauges, `counted` over the counters (jobs that ended since the
+    counting began, once every label set has been seen in an earlier run)."""
     names = ("job_type", "policy_type", "status")
-    return {
+    counted = counted or Truth()
+    series: Series = {
         "nbu_jobs_window_seconds": {(): float(window_seconds)},
-        "nbu_jobs_finished": _labelled(truth.finished, names),
-        "nbu_jobs_transferred_bytes": _labelled(truth.transferred_bytes, names),
-        "nbu_jobs_data_transferred_bytes": _labelled(truth.data_transferred_bytes, names),
-        "nbu_jobs_transferred_files": _labelled(truth.files, names),
+        "nbu_jobs_finished": _labelled(window.finished, names),
+        "nbu_jobs_transferred_bytes": _labelled(window.transferred_bytes, names),
+        "nbu_jobs_data_transferred_bytes": _labelled(window.data_transferred_bytes, names),
+        "nbu_jobs_transferred_files": _labelled(window.files, names),
+        "nbu_jobs_finished_total": _labelled(counted.finished, names),
+        "nbu_jobs_transferred_bytes_total": _labelled(counted.transferred_bytes, names),
+        "nbu_jobs_data_transferred_bytes_total": _labelled(counted.data_transferred_bytes,
+                                                           names),
+        "nbu_jobs_transferred_files_total": _labelled(counted.files, names),
+        "nbu_jobs_backfill_in_progress": {(): 0.0},
     }
+    if read_until_ms is not None:
+        series["nbu_jobs_read_until_timestamp_seconds"] = {(): read_until_ms / 1000}
+    if counted_since_ms is not None:
+        series["nbu_jobs_counted_since_timestamp_seconds"] = {(): counted_since_ms / 1000}
+    return series
 
 
 def storage_series(units: list[StorageUnit]) -> Series:
@@ -317,6 +333,21 @@ def licensing_series(consumption_mb: dict[str, float], entitlements: list[Entitl
     return series
 
 
+def finished_job(job_id: int, end_ms: int, rng: random.Random, base: str,
+                 **fields: object) -> Job:
+    """One ended leaf job (DONE unless `fields` say otherwise), rendered with all attributes."""
+    values: dict = {"state": "DONE", "status": 0, "job_type": "BACKUP",
+                    "policy_type": "STANDARD", "client": f"client{rng.randint(1, 400):03d}"
+                    ".example.com", "kb": rng.randint(0, 80_000_000), "files": rng.randint(0, 9999)}
+    values.update(fields)
+    job = Job(job_id, end_ms, end_ms - rng.randint(30_000, 3_600_000), values["state"],
+              int(values["status"]), str(values["job_type"]), str(values["policy_type"]),
+              str(values["client"]), job_id, 0, int(values["kb"]),
+              int(values["kb"] * 0.4), int(values["files"]))
+    job.rendered = render_job(job, base, rng)
+    return job
+
+
 def render_job(job: Job, base: str, rng: random.Random) -> bytes:
     href = f"{base}/admin/jobs/{job.job_id}"
     record = {
@@ -334,7 +365,8 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
              unit_names: list[str] | None = None,
              policy_types: list[tuple[str, int]] | None = None,
              burst: float = 0.0, slp_images: int = 300) -> Dataset:
-    """Jobs ending between 5 h and 1 min before `anchor_ms`; 80 % in the last 50 minutes,
+    """Jobs ending between 5 h and 3 min before `anchor_ms` (outside the default 2-minute
+    settle delay); 80 % in the last 50 minutes,
     and of those the fraction `burst` within six minutes (30 to 36 minutes before).
 
     About 6 % of jobs are still ACTIVE, QUEUED, REQUEUED or SUSPENDED (no endTime); about
@@ -348,7 +380,7 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
     while len(made) < jobs:
         job_id += 1
         recent = rng.random() < 0.8
-        end: int | None = anchor - rng.randint(60_000, 50 * 60_000) if recent else \
+        end: int | None = anchor - rng.randint(180_000, 50 * 60_000) if recent else \
             anchor - rng.randint(70 * 60_000, 5 * 3600_000)
         if recent and rng.random() < burst:  # a backup window: most jobs end together
             end = anchor - rng.randint(30 * 60_000, 36 * 60_000)

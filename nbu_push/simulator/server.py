@@ -7,6 +7,7 @@ the injected latency, not Nagle's algorithm meeting delayed ACKs.
 from __future__ import annotations
 
 import bisect
+import email.utils
 import gzip
 import json
 import math
@@ -33,6 +34,7 @@ from .data import (
     Series,
     catalog_series,
     disk_pool_series,
+    finished_job,
     generate,
     iso_ms,
     job_states_series,
@@ -142,7 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
             with sim.state.lock:
                 sim.state.gzipped += 1
         head = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {content_type}",
-                f"Content-Length: {len(body)}", "X-Request-ID: " + secrets.token_hex(8)]
+                f"Content-Length: {len(body)}", "X-Request-ID: " + secrets.token_hex(8),
+                "Date: " + email.utils.formatdate(sim.now_ms() / 1000, usegmt=True)]
         head += [f"{name}: {value}" for name, value in headers.items()]
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
 
@@ -235,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- endpoints -----------------------------------------------------------------------
     def ping(self, **_: object) -> None:
         top = max(self.server.simulator.versions, key=lambda v: tuple(map(int, v.split("."))))
-        self._send(200, str(int(time.time() * 1000)).encode(),
+        self._send(200, str(self.server.simulator.now_ms()).encode(),
                    f"text/vnd.netbackup+plain;version={top}", {"X-NetBackup-API-Version": top})
 
     def login(self, body: bytes, **_: object) -> None:
@@ -457,7 +460,7 @@ class Simulator:
                  api_key: str | None = None, username: str = "nbuadmin",
                  password: str | None = None, faults: Faults | None = None,
                  host: str = "127.0.0.1", port: int = 0, tls: bool = False,
-                 compress: bool = False, licensing: bool = True,
+                 compress: bool = False, licensing: bool = True, clock_offset: float = 0.0,
                  **data_options: object) -> None:
         self.dataset = dataset or generate(jobs=jobs, units=units, seed=seed,
                                            **data_options)  # type: ignore[arg-type]
@@ -468,6 +471,8 @@ class Simulator:
         self.faults = faults or Faults()
         self.compress = compress  # gzip bodies over 1 KiB when the client accepts gzip
         self.licensing = licensing  # False: /licensing/* answers 404, as older releases do
+        self.clock_offset = clock_offset  # seconds the primary's clock is ahead of ours
+        self._rng = random.Random(seed + 1000)
         self.state = _State()
         self.requests: list[RecordedRequest] = []
         self._cache: OrderedDict[tuple[str, str], tuple[list[Job], dict[str, int]]] = \
@@ -475,7 +480,7 @@ class Simulator:
         self._cache_lock = threading.Lock()
         self._by_end = sorted((job for job in self.dataset.jobs if job.end_ms is not None),
                               key=lambda job: job.end_ms)  # type: ignore[arg-type,return-value]
-        self._end_times = [job.end_ms for job in self._by_end]
+        self._end_times: list[int] = [job.end_ms for job in self._by_end if job.end_ms is not None]
         self._tls_dir = tempfile.TemporaryDirectory(prefix="nbu-sim-") if tls else None
         self.ca_file: str | None = None
         self._httpd = _Server((host, port), _Handler)
@@ -488,6 +493,22 @@ class Simulator:
             self.ca_file = cert
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
                                         name="nbu-simulator")
+
+    def now_ms(self) -> int:
+        """The simulated primary's clock (its `Date` header), in milliseconds."""
+        return int((time.time() + self.clock_offset) * 1000)
+
+    def add_job(self, end_ms: int, **fields: object) -> Job:
+        """A job that ended at `end_ms` appears now (a late write, when `end_ms` is past)."""
+        with self._cache_lock:
+            job_id = max(job.job_id for job in self.dataset.jobs) + 1
+            job = finished_job(job_id, end_ms, self._rng, self.url, **fields)
+            self.dataset.jobs.append(job)
+            at = bisect.bisect_right(self._end_times, end_ms)
+            self._end_times.insert(at, end_ms)
+            self._by_end.insert(at, job)
+            self._cache.clear()
+        return job
 
     @property
     def port(self) -> int:
@@ -527,12 +548,26 @@ class Simulator:
         end = self.dataset.anchor_ms if end_ms is None else end_ms
         return self.dataset.truth(end - int(window_seconds * 1000), end)
 
-    def expected_series(self, window_seconds: float = 3600) -> dict[str, Series]:
+    def expected_series(self, window_seconds: float = 3600, read_until_ms: int | None = None,
+                        counted_since_ms: int | None = None) -> dict[str, Series]:
         """By collector name: every family nbu-push must publish for this data, computed
-        from the simulator's own records (not from nbu-push's code)."""
+        from the simulator's own records (not from nbu-push's code).
+
+        Without `read_until_ms` (the watermark nbu-push reports) the window ends at the
+        dataset's anchor; with it, the window starts at the minute edge at or before
+        `read_until_ms - window` (docs/state.md). Counters cover [counted_since, read_until).
+        """
         data = self.dataset
+        if read_until_ms is None:
+            window = self.truth(window_seconds)
+        else:
+            since = (read_until_ms - int(window_seconds * 1000)) // 60_000 * 60_000
+            window = data.truth(since, read_until_ms)
+        counted = (data.truth(counted_since_ms, read_until_ms)
+                   if read_until_ms is not None and counted_since_ms is not None else None)
         return {
-            "jobs": jobs_series(self.truth(window_seconds), window_seconds),
+            "jobs": jobs_series(window, window_seconds, counted, read_until_ms,
+                                counted_since_ms),
             "storage": storage_series(data.units),
             "job_states": job_states_series(data.jobs),
             "catalog_backup": catalog_series(data.jobs),

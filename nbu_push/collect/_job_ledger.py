@@ -1,0 +1,281 @@
+"""The jobs collector's bookkeeping, pure and I/O-free: tallies, per-minute buckets, counters.
+
+A `JobTally` folds job records as they are read, keyed by the raw (jobType, policyType,
+status) and the minute the job ended. A `JobLedger` is what the run state keeps between runs:
+the watermark (every job that ended before it has been read), the counters (jobs that ended
+since `counting_from_ms`), and per-minute buckets for the window gauges. See docs/state.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, cast
+
+import msgspec
+
+from ..netbackup.fields import label, number, timestamp
+
+MINUTE_MS = 60_000
+GroupKey = tuple[str, str, str]  # job_type, policy_type, status
+Amounts = list[Any]  # [finished, transferred_bytes, data_transferred_bytes, files]; None = absent
+FIELDS = 4
+
+
+class JobAttributes(msgspec.Struct):
+    """The only job attributes nbu-push reads; the other ~70 are skipped while decoding."""
+
+    jobType: Any = None
+    policyType: Any = None
+    status: Any = None
+    childCount: Any = None
+    kilobytesTransferred: Any = None
+    kilobytesDataTransferred: Any = None
+    numberOfFiles: Any = None
+    endTime: Any = None
+
+
+class JobRecord(msgspec.Struct):
+    attributes: JobAttributes | None = None
+
+
+@dataclass
+class JobGroup:
+    finished: int = 0
+    transferred_bytes: int | None = None  # kilobytesTransferred x 1024, leaf jobs
+    data_transferred_bytes: int | None = None  # kilobytesDataTransferred x 1024, leaf jobs
+    files: int | None = None  # numberOfFiles, leaf jobs
+
+    def merge(self, other: JobGroup) -> None:
+        self.finished += other.finished
+        self.transferred_bytes = _plus(self.transferred_bytes, other.transferred_bytes)
+        self.data_transferred_bytes = _plus(self.data_transferred_bytes,
+                                            other.data_transferred_bytes)
+        self.files = _plus(self.files, other.files)
+
+    def amounts(self) -> Amounts:
+        return [self.finished, self.transferred_bytes, self.data_transferred_bytes, self.files]
+
+    @classmethod
+    def of(cls, amounts: Amounts) -> JobGroup:
+        return cls(*amounts)
+
+
+def _plus(total: int | None, value: int | None) -> int | None:
+    if value is None:
+        return total
+    return value if total is None else total + value
+
+
+def _count(value: object, scale: int = 1) -> int | None:
+    """A non-negative amount times `scale`; anything else is absent."""
+    if type(value) is int:  # the common case, without the general coercion
+        return value * scale if value >= 0 else None
+    parsed = number(value)
+    return None if parsed is None or parsed < 0 else int(parsed * scale)
+
+
+def _is_parent(child_count: object) -> bool:
+    return child_count is not None and child_count != 0 and bool(number(child_count))
+
+
+def group_key(job_type: object, policy_type: object, status: object) -> GroupKey:
+    return (label(job_type), label(policy_type), label(status))
+
+
+def minute_of(token: object) -> int | None:
+    """The minute (Unix ms) a job ended, from the token `JobTally` keeps for it."""
+    if not isinstance(token, str):
+        return None
+    if len(token) == 16:  # "2026-12-02T05:34", the prefix of a UTC ...Z time
+        try:
+            moment = datetime.strptime(token, "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return None
+        return int(moment.timestamp()) * 1000
+    seconds = timestamp(token)
+    return None if seconds is None else int(seconds * 1000) // MINUTE_MS * MINUTE_MS
+
+
+@dataclass
+class JobTally:
+    """Records folded by (raw type, policy type, status, minute token) while reading, which is
+    cheap to hash; `buckets()` normalizes labels and minutes afterwards."""
+
+    _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
+
+    def add_records(self, records: Iterable[JobRecord]) -> int:
+        """Fold records in; returns how many were skipped as malformed (no attributes)."""
+        skipped = 0
+        for record in records:
+            attrs = record.attributes
+            if attrs is None:
+                skipped += 1
+                continue
+            end = attrs.endTime
+            # The minute prefix of a UTC time; anything else is kept whole and parsed later.
+            minute = end[:16] if type(end) is str and end[-1:] == "Z" else end
+            raw_key: Hashable = (attrs.jobType, attrs.policyType, attrs.status, minute)
+            try:
+                group = self._raw.get(raw_key)
+            except TypeError:  # an unhashable value (list, object): normalize it now
+                raw_key = (*group_key(attrs.jobType, attrs.policyType, attrs.status),
+                           minute if isinstance(minute, str) else None)
+                group = self._raw.get(raw_key)
+            if group is None:
+                group = self._raw[raw_key] = JobGroup()
+            group.finished += 1
+            if _is_parent(attrs.childCount):  # a parent: its children carry the bytes
+                continue
+            group.transferred_bytes = _plus(group.transferred_bytes,
+                                            _count(attrs.kilobytesTransferred, 1024))
+            group.data_transferred_bytes = _plus(group.data_transferred_bytes,
+                                                 _count(attrs.kilobytesDataTransferred, 1024))
+            group.files = _plus(group.files, _count(attrs.numberOfFiles))
+        return skipped
+
+    def buckets(self, fallback_minute: int) -> dict[int, dict[GroupKey, JobGroup]]:
+        """By minute, then by label key. A job without a readable endTime (the server put it
+        in the slice by its endTime, so it is there) goes to `fallback_minute`."""
+        minutes: dict[Hashable, int] = {}
+        out: dict[int, dict[GroupKey, JobGroup]] = {}
+        for raw_key, group in self._raw.items():
+            job_type, policy_type, status, token = cast(tuple, raw_key)
+            try:
+                minute = minutes.get(token)
+                if minute is None:
+                    minute = minutes[token] = minute_of(token) or fallback_minute
+            except TypeError:
+                minute = fallback_minute
+            key = group_key(job_type, policy_type, status)
+            out.setdefault(minute, {}).setdefault(key, JobGroup()).merge(group)
+        return out
+
+    @property
+    def groups(self) -> dict[GroupKey, JobGroup]:
+        """Every record folded, by label key (minutes merged)."""
+        merged: dict[GroupKey, JobGroup] = {}
+        for by_key in self.buckets(0).values():
+            for key, group in by_key.items():
+                merged.setdefault(key, JobGroup()).merge(group)
+        return merged
+
+
+def floor_minute(ms: int) -> int:
+    return ms // MINUTE_MS * MINUTE_MS
+
+
+@dataclass
+class JobLedger:
+    """What the jobs collector keeps between runs (docs/state.md)."""
+
+    watermark_ms: int  # every job that ended before this has been read
+    counting_from_ms: int  # a minute edge: the counters count jobs ending at or after it
+    buckets: dict[int, dict[GroupKey, JobGroup]] = field(default_factory=dict)
+    counters: dict[GroupKey, Amounts] = field(default_factory=dict)
+    pending: dict[GroupKey, Amounts] = field(default_factory=dict)  # published from next run
+
+    def begin_run(self) -> None:
+        """What was held back last run (label sets or fields seen for the first time, published
+        at 0) is added now."""
+        for key, held in self.pending.items():
+            current = self.counters.setdefault(key, [None] * FIELDS)
+            for index, amount in enumerate(held):
+                if amount is not None:
+                    current[index] = (current[index] or 0) + amount
+        self.pending = {}
+
+    def add(self, buckets: dict[int, dict[GroupKey, JobGroup]], read_until_ms: int) -> None:
+        """Fold the buckets of a completely read time range that ends at `read_until_ms`."""
+        for minute, by_key in buckets.items():
+            into = self.buckets.setdefault(minute, {})
+            for key, group in by_key.items():
+                into.setdefault(key, JobGroup()).merge(group)
+                if minute >= self.counting_from_ms:
+                    self._count(key, group.amounts())
+        self.watermark_ms = max(self.watermark_ms, read_until_ms)
+
+    def _count(self, key: GroupKey, amounts: Amounts) -> None:
+        current = self.counters.setdefault(key, [None] * FIELDS)
+        held = self.pending.get(key)
+        for index, amount in enumerate(amounts):
+            if amount is None:
+                continue
+            if current[index] is None or (held is not None and held[index] is not None):
+                current[index] = current[index] or 0  # first seen: published at 0 ...
+                held = self.pending.setdefault(key, [None] * FIELDS)
+                held[index] = (held[index] or 0) + amount  # ... and added next run
+            else:
+                current[index] += amount
+
+    def prune(self, keep_ms: float) -> None:
+        """Drop buckets wholly older than the longest window."""
+        oldest = floor_minute(int(self.watermark_ms - keep_ms))
+        self.buckets = {m: b for m, b in self.buckets.items() if m >= oldest}
+
+    def window(self, seconds: float) -> dict[GroupKey, JobGroup]:
+        """Jobs that ended in [the minute edge at or before watermark - seconds, watermark)."""
+        since = floor_minute(int(self.watermark_ms - seconds * 1000))
+        total: dict[GroupKey, JobGroup] = {}
+        for minute, by_key in self.buckets.items():
+            if minute >= since:
+                for key, group in by_key.items():
+                    total.setdefault(key, JobGroup()).merge(group)
+        return total
+
+    # -- the run state's JSON ---------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "watermark_ms": self.watermark_ms,
+            "counting_from_ms": self.counting_from_ms,
+            "buckets": [[minute, *key, *group.amounts()]
+                        for minute, by_key in sorted(self.buckets.items())
+                        for key, group in sorted(by_key.items())],
+            "counters": [[*key, *amounts] for key, amounts in sorted(self.counters.items())],
+            "pending": [[*key, *amounts] for key, amounts in sorted(self.pending.items())],
+        }
+
+    @classmethod
+    def from_json(cls, document: object) -> JobLedger:
+        """Strictly validated: a state that could give a wrong total raises ValueError."""
+        if not isinstance(document, dict):
+            raise ValueError("not an object")
+        ledger = cls(_integer(document.get("watermark_ms")),
+                     _integer(document.get("counting_from_ms")))
+        for row in _rows(document.get("buckets"), 1 + 3 + FIELDS):
+            key, amounts = _key(row[1:4]), _amounts(row[4:])
+            ledger.buckets.setdefault(_integer(row[0]), {})[key] = JobGroup.of(amounts)
+        for name in ("counters", "pending"):
+            table = getattr(ledger, name)
+            for row in _rows(document.get(name), 3 + FIELDS):
+                table[_key(row[:3])] = _amounts(row[3:])
+        return ledger
+
+
+def _integer(value: object) -> int:
+    if type(value) is not int:
+        raise ValueError(f"{value!r} is not an integer")
+    return value
+
+
+def _rows(value: object, width: int) -> Iterator[list]:
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    for row in value:
+        if not isinstance(row, list) or len(row) != width:
+            raise ValueError("a row of the wrong shape")
+        yield row
+
+
+def _key(values: list) -> GroupKey:
+    if not all(isinstance(value, str) for value in values):
+        raise ValueError("a label that is not a string")
+    return (values[0], values[1], values[2])
+
+
+def _amounts(values: list) -> Amounts:
+    for value in values:
+        if value is not None and (type(value) is not int or value < 0):
+            raise ValueError(f"{value!r} is not a count")
+    return list(values)

@@ -1,0 +1,107 @@
+"""The run state: what one run hands to the next, per site, in one small JSON file.
+
+It holds, per collector, whatever that collector needs to continue (the jobs collector: its
+watermark, its counters and per-minute buckets; see docs/state.md). It is read at the start
+of a run and written at the end, atomically (temp file, fsync, rename, fsync of the folder).
+A missing, unreadable, corrupt, future-version, other-site or other-server state is one
+warning and a fresh start, never a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import StateError
+
+FORMAT = 1
+SYSTEM_DIRECTORY = "/var/lib/nbu-push"
+
+
+def _slug(site: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", site)[:100] or "default"
+
+
+def default_path(site: str, environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
+    """`$STATE_DIRECTORY` (systemd), else /var/lib/nbu-push when writable, else the user's
+    XDG state directory; one file per site."""
+    name = f"{_slug(site)}.json"
+    systemd = (environ.get("STATE_DIRECTORY") or "").split(":")[0]
+    if systemd:
+        return os.path.join(systemd, name)
+    if os.path.isdir(SYSTEM_DIRECTORY) and os.access(SYSTEM_DIRECTORY, os.W_OK | os.X_OK):
+        return os.path.join(SYSTEM_DIRECTORY, name)
+    xdg = environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                        "state")
+    return os.path.join(xdg, "nbu-push", name)
+
+
+@dataclass
+class RunState:
+    site: str
+    server: str  # the NetBackup base URL: another primary's state is not ours
+    collectors: dict[str, Any] = field(default_factory=dict)  # name -> its own JSON value
+
+    def to_json(self) -> bytes:
+        document = {"format": FORMAT, "site": self.site, "server": self.server,
+                    "collectors": self.collectors}
+        return json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
+
+
+def load(path: str | None, site: str, server: str) -> tuple[RunState, str | None]:
+    """The saved state, or a fresh one and the warning that says why."""
+    fresh = RunState(site, server)
+    if path is None:
+        return fresh, None
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return fresh, None
+    except OSError as exc:
+        return fresh, f"state file {path} is unreadable ({exc.strerror or exc}); starting afresh"
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return fresh, f"state file {path} is corrupt (not JSON); starting afresh"
+    if not isinstance(document, dict) or not isinstance(document.get("collectors"), dict):
+        return fresh, f"state file {path} is not an nbu-push state; starting afresh"
+    version = document.get("format")
+    if version != FORMAT:
+        return fresh, (f"state file {path} has format {version!r}, this nbu-push reads"
+                       f" {FORMAT}; starting afresh")
+    if document.get("site") != site or document.get("server") != server:
+        return fresh, (f"state file {path} belongs to site {document.get('site')!r} at"
+                       f" {document.get('server')!r}; starting afresh")
+    return RunState(site, server, document["collectors"]), None
+
+
+def save(path: str, state: RunState) -> None:
+    """Write atomically: a crash leaves the old state or the new one, never a torn file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)  # a leftover of a killed run with our pid
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(state.to_json())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except (OSError, ValueError) as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise StateError(f"state file {path}: {reason}") from None
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

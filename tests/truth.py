@@ -1,0 +1,25 @@
+"""The simulator's truth for what one run published, at the watermark that run reports."""
+
+from __future__ import annotations
+
+from nbu_push.simulator import Simulator
+
+
+def published_ms(values: dict, family: str) -> int | None:
+    """A timestamp family (seconds) from parsed series, as whole milliseconds."""
+    series = values.get(family)
+    if not series:
+        return None
+    return round(next(iter(series.values())) * 1000)
+
+
+def expected(sim: Simulator, published: dict[str, dict], window: float = 3600) -> dict:
+    """By collector: the families the simulator says the run should have published.
+
+    `published` maps family names to {labels: value}; the jobs watermark and counting start
+    are read from it (the simulator cannot know the primary's clock at the very moment of a
+    request), everything else comes from the simulator's own records.
+    """
+    return sim.expected_series(
+        window, published_ms(published, "nbu_jobs_read_until_timestamp_seconds"),
+        published_ms(published, "nbu_jobs_counted_since_timestamp_seconds"))
