@@ -15,6 +15,7 @@ class Deadline:
         self._clock = clock
         self._end = None if seconds is None else clock() + seconds
         self.cancelled: str | None = None
+        self.interrupted = False  # cancelled by a signal, not by running out of time
 
     def remaining(self) -> float | None:
         """Seconds left (never negative), or None when there is no deadline."""
@@ -28,8 +29,9 @@ class Deadline:
         remaining = self.remaining()
         return remaining is not None and remaining <= 0
 
-    def cancel(self, reason: str) -> None:
+    def cancel(self, reason: str, interrupted: bool = False) -> None:
         self.cancelled = reason
+        self.interrupted = self.interrupted or interrupted
 
     def check(self, what: str) -> None:
         if self.expired():

@@ -26,7 +26,7 @@ class SignalGuard:
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         self.signum = signum
-        self.deadline.cancel(f"interrupted by {signal.Signals(signum).name}")
+        self.deadline.cancel(f"interrupted by {signal.Signals(signum).name}", interrupted=True)
         if self.raising:
             self.raising = False
             raise Interrupted(signum)

@@ -56,7 +56,7 @@ def test_jobs_follow_string_cursors_with_exact_urls(requests_mock):
     requests_mock.get(BASE + "/admin/jobs", json=respond)
     summary = collect_jobs(client(), CollectContext(now=NOW, job_window=3600, concurrency=1))
     window = ("filter=endTime%20ge%202026-03-01T11%3A00%3A00.000Z%20and%20endTime%20lt%20"
-              "2026-03-01T12%3A00%3A00.000Z&sort=jobId&page%5Blimit%5D=100")
+              "2026-03-01T12%3A00%3A00.000Z&sort=endTime&page%5Blimit%5D=100")
     assert [r.url for r in requests_mock.request_history] == [
         f"{BASE}/admin/jobs?{window}",
         f"{BASE}/admin/jobs?{window}&page%5Bafter%5D=c-2",

@@ -279,15 +279,22 @@ def test_signal_mid_run_publishes_the_failure_status(tmp_path, gateway, signum, 
 
 
 def test_deadline_publishes_what_completed(tmp_path, gateway):
+    """The jobs read before the deadline are published, behind a watermark that says so;
+    the next run continues (tests/test_run_state.py)."""
     pair = Pair(tmp_path, gateway)
     with Simulator(jobs=3000, seed=2, api_key=SECRET_KEY,
                    faults=Faults(latency_ms=200)) as sim:
         started = time.monotonic()
         result = pair.faulty(sim, NBU_DEADLINE="2s", NBU_CONCURRENCY="1")
     assert time.monotonic() - started < 8
-    assert result.code == 3, result.stderr
-    assert "deadline" in result.stderr
-    pair.check(failing("jobs"))
+    assert result.code == 0, result.stderr
+    assert "when the run ended" in result.stderr and "deadline" in result.stderr
+    for values in (pair.after, pair.pushed_after):
+        assert collector_success(values) == OK
+        assert values[("nbu_jobs_backfill_in_progress", ())] == 1
+        read_until = values[("nbu_jobs_read_until_timestamp_seconds", ())]
+        assert read_until < time.time() - 300  # stopped well behind now - settle
+        assert family(values, "nbu_jobs_finished_total") == {}
 
 
 def test_overlapping_runs_exit_75_at_once(tmp_path, simulator):

@@ -173,6 +173,8 @@ class JobLedger:
     watermark_ms: int  # every job that ended before this has been read
     counting_from_ms: int  # a minute edge: the counters count jobs ending at or after it
     buckets: dict[int, dict[GroupKey, JobGroup]] = field(default_factory=dict)
+    read_ahead: list[tuple[int, int]] = field(default_factory=list)  # [start, end) read
+    # beyond the watermark, by a run that stopped before the time between was read
     counters: dict[GroupKey, Amounts] = field(default_factory=dict)
     pending: dict[GroupKey, Amounts] = field(default_factory=dict)  # published from next run
 
@@ -186,15 +188,33 @@ class JobLedger:
                     current[index] = (current[index] or 0) + amount
         self.pending = {}
 
-    def add(self, buckets: dict[int, dict[GroupKey, JobGroup]], read_until_ms: int) -> None:
-        """Fold the buckets of a completely read time range that ends at `read_until_ms`."""
+    def gaps(self, until_ms: int) -> list[tuple[int, int]]:
+        """The parts of [watermark, until) not read yet, in time order."""
+        found, cursor = [], self.watermark_ms
+        for start, end in sorted(self.read_ahead):
+            if start > cursor:
+                found.append((cursor, min(start, until_ms)))
+            cursor = max(cursor, end)
+        found.append((cursor, until_ms))
+        return [(start, end) for start, end in found if start < end]
+
+    def add(self, buckets: dict[int, dict[GroupKey, JobGroup]], start_ms: int,
+            end_ms: int) -> None:
+        """Fold the buckets of the completely read time range [start, end); the watermark
+        advances over every range that now joins it."""
         for minute, by_key in buckets.items():
             into = self.buckets.setdefault(minute, {})
             for key, group in by_key.items():
                 into.setdefault(key, JobGroup()).merge(group)
                 if minute >= self.counting_from_ms:
                     self._count(key, group.amounts())
-        self.watermark_ms = max(self.watermark_ms, read_until_ms)
+        ahead = []
+        for start, end in sorted([*self.read_ahead, (start_ms, end_ms)]):
+            if start <= self.watermark_ms:
+                self.watermark_ms = max(self.watermark_ms, end)
+            else:
+                ahead.append((start, end))
+        self.read_ahead = ahead
 
     def _count(self, key: GroupKey, amounts: Amounts) -> None:
         current = self.counters.setdefault(key, [None] * FIELDS)
@@ -229,6 +249,7 @@ class JobLedger:
         return {
             "watermark_ms": self.watermark_ms,
             "counting_from_ms": self.counting_from_ms,
+            "read_ahead": [list(interval) for interval in self.read_ahead],
             "buckets": [[minute, *key, *group.amounts()]
                         for minute, by_key in sorted(self.buckets.items())
                         for key, group in sorted(by_key.items())],
@@ -243,6 +264,10 @@ class JobLedger:
             raise ValueError("not an object")
         ledger = cls(_integer(document.get("watermark_ms")),
                      _integer(document.get("counting_from_ms")))
+        for start, end in _rows(document.get("read_ahead"), 2):
+            if not ledger.watermark_ms < _integer(start) < _integer(end):
+                raise ValueError("a read-ahead range that is not beyond the watermark")
+            ledger.read_ahead.append((start, end))
         for row in _rows(document.get("buckets"), 1 + 3 + FIELDS):
             key, amounts = _key(row[1:4]), _amounts(row[4:])
             ledger.buckets.setdefault(_integer(row[0]), {})[key] = JobGroup.of(amounts)

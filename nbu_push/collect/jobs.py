@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import pairwise
@@ -34,7 +34,7 @@ from ..errors import (
 )
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
-from ..netbackup.fields import number
+from ..netbackup.fields import number, timestamp
 from ..netbackup.paging import cursor_pages
 from ..netbackup.query import odata_and, odata_timestamp
 from ._job_ledger import (
@@ -109,9 +109,10 @@ def balanced_bounds(slices: list[tuple[int, int]], counts: list[int], parts: int
 
 
 def plan_slices(client: NetBackupClient, ctx: CollectContext, start_ms: int, end_ms: int,
-                pool: ThreadPoolExecutor) -> list[tuple[int, int]]:
+                pool: ThreadPoolExecutor, parts: int | None = None) -> list[tuple[int, int]]:
     """K equal-time slices, re-cut to equal job counts when the server can count them."""
-    slices = split_window(start_ms, end_ms, ctx.concurrency)
+    parts = parts or ctx.concurrency
+    slices = split_window(start_ms, end_ms, parts)
     if len(slices) < 2 or not ctx.balance_slices:
         return slices
     try:
@@ -121,17 +122,52 @@ def plan_slices(client: NetBackupClient, ctx: CollectContext, start_ms: int, end
     except NbuPushError as exc:  # e.g. 406 on 10.3, which counts only with version 6.0
         log.debug("job counts unavailable, using equal time slices: %s", exc)
         return slices
-    return balanced_bounds(slices, counts, ctx.concurrency)
+    return balanced_bounds(slices, counts, parts)
+
+
+@dataclass
+class SliceRead:
+    bounds: tuple[int, int]
+    tally: JobTally  # every job of the slice that ended before `read_until`, and no other
+    read_until: int
+    error: BaseException | None = None
+
+
+def _end_of(record: JobRecord) -> str | None:
+    end = record.attributes.endTime if record.attributes is not None else None
+    return end if isinstance(end, str) else None
 
 
 def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int],
-                cancel: threading.Event) -> JobTally:
-    tally = JobTally()
-    params = {"filter": slice_filter(*bounds), "sort": "jobId"}
-    for page in cursor_pages(client, PATH, params, decode_jobs_page, ctx.stats,
-                             ctx.max_pages, cancel):
-        ctx.stats.add(skipped=tally.add_records(page.records))
-    return tally
+                cancel: threading.Event) -> SliceRead:
+    """One cursor chain over a slice, in `endTime` order, so that whatever stops it, the
+    slice is read completely up to the last `endTime` seen: a page's jobs are folded except
+    those ending exactly when its last job ends (the next page may hold more of them)."""
+    read = SliceRead(bounds, JobTally(), bounds[0])
+    held: list[JobRecord] = []
+    ordered = True  # every job had a readable endTime, so partial progress is exact
+    params = {"filter": slice_filter(*bounds), "sort": "endTime"}
+    try:
+        for page in cursor_pages(client, PATH, params, decode_jobs_page, ctx.stats,
+                                 ctx.max_pages, cancel):
+            records = held + page.records
+            last = _end_of(records[-1]) if records else None
+            cut = len(records)
+            while last is not None and cut and _end_of(records[cut - 1]) == last:
+                cut -= 1
+            ctx.stats.add(skipped=read.tally.add_records(records[:cut]))
+            held = records[cut:]
+            ordered = ordered and all(_end_of(r) is not None for r in records[:cut])
+            until = timestamp(last) if last is not None else None
+            if until is not None:
+                read.read_until = max(read.read_until, min(int(until * 1000), bounds[1]))
+        ctx.stats.add(skipped=read.tally.add_records(held))
+        read.read_until = bounds[1]
+    except Exception as exc:  # what was read completely stays; the rest is read next run
+        read.error = exc
+        if not ordered:
+            read.tally, read.read_until = JobTally(), bounds[0]
+    return read
 
 
 @dataclass
@@ -164,20 +200,21 @@ def _ledger(ctx: CollectContext, target_ms: int) -> JobLedger:
     return JobLedger(target_ms - int(backfill * 1000), floor_minute(target_ms))
 
 
-def _read(client: NetBackupClient, ctx: CollectContext, start_ms: int, end_ms: int
-          ) -> list[tuple[tuple[int, int], JobTally | None, BaseException | None]]:
-    """Every slice of [start, end), in time order: its tally, or the error that stopped it."""
+def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, int]]
+          ) -> list[SliceRead]:
+    """Every gap cut into slices (NBU_CONCURRENCY in all, by length), read in parallel."""
+    total = sum(end - start for start, end in gaps)
     with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="jobs") as pool:
-        slices = plan_slices(client, ctx, start_ms, end_ms, pool)
+        slices = [bounds for start, end in gaps for bounds in plan_slices(
+            client, ctx, start, end, pool,
+            max(1, round(ctx.concurrency * (end - start) / total)))]
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
         futures = [pool.submit(_read_slice, client, ctx, bounds, cancel) for bounds in slices]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        if any(future.exception() for future in done):
-            cancel.set()  # the other chains stop at their next page
-        wait(futures)
-    return [(bounds, None if f.exception() else f.result(), f.exception())
-            for bounds, f in zip(slices, futures, strict=True)]
+        for future in as_completed(futures):
+            if future.result().error is not None:
+                cancel.set()  # the other chains stop at their next page
+    return [future.result() for future in futures]
 
 
 def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
@@ -189,20 +226,23 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     summary = JobsSummary(ledger, ctx.windows, target_ms)
     if target_ms <= ledger.watermark_ms:  # nothing new (or the primary's clock went back)
         return summary
-    started_at = ledger.watermark_ms
+    before = (ledger.watermark_ms, list(ledger.read_ahead))
     errors: list[BaseException] = []
-    for (_, end), tally, error in _read(client, ctx, started_at, target_ms):
-        if error is not None or tally is None or errors:
-            errors.append(error or Cancelled("stopped"))
-            continue  # once a slice is incomplete, no later slice is kept
-        ledger.add(tally.buckets(floor_minute(end - 1)), end)
+    for read in _read(client, ctx, ledger.gaps(target_ms)):
+        start, _ = read.bounds
+        if read.read_until > start:
+            ledger.add(read.tally.buckets(floor_minute(read.read_until - 1)), start,
+                       read.read_until)
+        if read.error is not None:
+            errors.append(read.error)
     ledger.prune(max(seconds for _, seconds in ctx.windows) * 1000)
     if not errors:
         return summary
     cause = next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
-    if ledger.watermark_ms == started_at:
+    if (ledger.watermark_ms, ledger.read_ahead) == before:
         raise cause  # nothing kept: the state stays as it was
-    if isinstance(cause, DeadlineExceeded):  # out of time: what was read is right, publish it
+    if isinstance(cause, DeadlineExceeded) and not client.deadline.interrupted:
+        # out of time: what was read is right and complete up to the watermark: publish it
         log.warning("jobs: read up to %s when the run ended (%s); the next run continues",
                     _as_datetime(ledger.watermark_ms).isoformat(), cause)
         return summary
