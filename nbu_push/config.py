@@ -101,7 +101,15 @@ OPTIONS: tuple[Option, ...] = (
            "lock against overlapping runs", computed_default="$TMPDIR/nbu-push-<site>.lock"),
     Option("collectors", "--collectors", "NBU_COLLECTORS", "NAMES",
            "comma-separated collectors to run (jobs, storage, job_states, slp_backlog,"
-           " disk_pools, licensing, catalog_backup)", "all"),
+           " disk_pools, licensing, catalog_backup, configured_clients, clients)", "all"),
+    Option("client_lookups", "--client-lookups", "NBU_CLIENT_LOOKUPS", "N",
+           "configured clients never seen in a job that are looked up per run", "200"),
+    Option("client_include", "--client-include", "NBU_CLIENT_INCLUDE", "REGEX",
+           "only clients whose whole name matches (per-client metrics)"),
+    Option("client_exclude", "--client-exclude", "NBU_CLIENT_EXCLUDE", "REGEX",
+           "leave out clients whose whole name matches (per-client metrics)"),
+    Option("client_retention", "--client-retention", "NBU_CLIENT_RETENTION", "DURATION",
+           "a client neither configured nor seen in a job for this long is forgotten", "30d"),
     Option("max_series", "--max-series", "NBU_MAX_SERIES", "N",
            "cap on series per metric; the rest is dropped and counted", "5000"),
     Option("site", "--site", "NBU_SITE", "NAME",
@@ -184,6 +192,8 @@ class Settings:
     job_settle: float = 120.0
     job_backfill: float = 86400.0
     state_file: str | None = None  # None: no state kept (NBU_STATE_FILE=off)
+    client_options: dict[str, object] = field(default_factory=dict)  # for the clients
+    # collectors: client_lookups, client_include, client_exclude, client_retention
     balance_slices: bool = True  # NBU_JOB_SLICING=count (default) or time
     lock_file: str | None = None  # None: no lock (NBU_LOCK_FILE=off, or --dry-run)
     max_series: int = 5000
@@ -212,7 +222,8 @@ class Settings:
                               concurrency=self.concurrency, max_pages=self.max_pages,
                               stats=stats, balance_slices=self.balance_slices, state=state,
                               settle=self.job_settle, backfill=self.job_backfill,
-                              windows=self.job_windows)
+                              windows=self.job_windows, max_series=self.max_series,
+                              options=dict(self.client_options))
 
     def sinks(self, deadline: Deadline) -> list[Sink]:
         """Where the payload goes: stdout for a dry run, else the textfile and/or gateway."""
@@ -439,7 +450,26 @@ def settings_from(raw: Raw) -> Settings:
                                   zero=True),
         job_backfill=parse_duration(value(raw, "job_backfill"), "NBU_JOB_BACKFILL"),
         state_file=state_path(value(raw, "state_file"), site),
+        client_options={
+            "client_lookups": parse_int(value(raw, "client_lookups"), "NBU_CLIENT_LOOKUPS", 0,
+                                        100_000),
+            "client_include": regex(value(raw, "client_include"), "NBU_CLIENT_INCLUDE"),
+            "client_exclude": regex(value(raw, "client_exclude"), "NBU_CLIENT_EXCLUDE"),
+            "client_retention": parse_duration(value(raw, "client_retention"),
+                                               "NBU_CLIENT_RETENTION", maximum=3650 * 86400),
+        },
     )
+
+
+def regex(text: str | None, setting: str) -> str | None:
+    """A regular expression, checked now so that a typo is a configuration error."""
+    if not text:
+        return None
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ConfigError(f"{setting}: {text!r} is not a regular expression ({exc})") from None
+    return text
 
 
 def state_path(text: str | None, site: str) -> str | None:

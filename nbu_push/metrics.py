@@ -102,6 +102,8 @@ def build_families(report: RunReport) -> list[Metric]:
             continue
         for family in declared[outcome.name].families:  # an undeclared name fails loudly
             rows, lost = _capped(list(family.samples(outcome.data)), report.max_series)
+            if family.dropped is not None:
+                lost += family.dropped(outcome.data)
             dropped.append(((family.name,), lost))
             specs.append((family.name, family.documentation, family.label_names(outcome.data),
                           rows, family.counter))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from typing import Any
@@ -59,13 +60,37 @@ def _run_collector(collector: Collector[Any], client: NetBackupClient,
         data = collector.collect(client, ctx)
     except Incomplete as exc:  # failed, but its progress goes into the run state
         return CollectorOutcome(name, False, time.monotonic() - started, ctx.stats,
-                                error=exc.cause, state=keep(exc.summary))
+                                data=exc.summary, error=exc.cause, state=keep(exc.summary))
     except Exception as exc:  # one collector's failure never stops the others
         if not isinstance(exc, NbuPushError):
             log.error("collector %s: internal error %s: %s", name, type(exc).__name__, exc)
         return CollectorOutcome(name, False, time.monotonic() - started, ctx.stats, error=exc)
     return CollectorOutcome(name, True, time.monotonic() - started, ctx.stats, data=data,
                             state=keep(data))
+
+
+def _dependencies_first(names: Iterable[str], declared: Mapping[str, Collector[Any]]
+                        ) -> list[str]:
+    """The collectors to run, each after those it `uses` (which must not form a cycle)."""
+    ordered: list[str] = []
+    pending = list(names)
+    while pending:
+        ready = [n for n in pending if all(u in ordered or u not in pending
+                                           for u in declared[n].uses)]
+        if not ready:
+            raise ValueError(f"collectors use each other in a cycle: {', '.join(pending)}")
+        ordered += ready
+        pending = [n for n in pending if n not in ready]
+    return ordered
+
+
+def _after(needed: dict[str, Future[CollectorOutcome]], collector: Collector[Any],
+           client: NetBackupClient, ctx: CollectContext) -> CollectorOutcome:
+    """Run `collector` once the collectors it uses are done, with their outcomes (a failed
+    one's `data` holds its progress, if it made any)."""
+    for used, future in needed.items():
+        ctx.inputs[used] = future.result()
+    return _run_collector(collector, client, ctx)
 
 
 def collect(settings: Settings, deadline: Deadline, started_at: float,
@@ -100,9 +125,10 @@ def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
     try:
         with Progress(stats):
             declared = collectors()
-            for name in stats:
+            for name in _dependencies_first(stats, declared):
                 ctx = settings.collect_context(started_at, stats[name], saved.get(name))
-                futures[name] = pool.submit(_run_collector, declared[name], client, ctx)
+                needed = {used: futures[used] for used in declared[name].uses if used in futures}
+                futures[name] = pool.submit(_after, needed, declared[name], client, ctx)
             wait_for(futures.values(), timeout=deadline.remaining())
     except Interrupted as exc:
         stopped = exc

@@ -71,7 +71,9 @@ def test_dashboard_panels_the_issue_asks_for():
                    "Age of the oldest running and queued job", "SLP backlog images by SLP",
                    "Age of the oldest image waiting per SLP", "Used per disk pool",
                    "Disk pool up", "Licensed capacity used",
-                   "Time to licence end per entitlement", "Since last catalog backup"):
+                   "Time to licence end per entitlement", "Since last catalog backup",
+                   "Clients by age of the last good backup, worst first",
+                   "Configured clients never backed up"):
         assert wanted in titles
 
 

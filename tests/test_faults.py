@@ -62,8 +62,12 @@ NONE = dict.fromkeys(collectors(), 0)
 
 
 def failing(*names: str) -> dict[str, int]:
-    """Every collector succeeds but these."""
-    return {**OK, **dict.fromkeys(names, 0)}
+    """Every collector succeeds but these, and those that use them."""
+    failed = set(names)
+    for name, collector in collectors().items():  # in name order; `uses` are not chained
+        if failed & set(collector.uses):
+            failed.add(name)
+    return {**OK, **dict.fromkeys(failed, 0)}
 
 
 def collector_success(values: dict[tuple, float]) -> dict[str, float]:

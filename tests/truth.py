@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from nbu_push.simulator import Simulator
 
+BACKFILL_MS = 24 * 3600_000  # NBU_JOB_BACKFILL's default: where a first run starts reading
+
 
 def published_ms(values: dict, family: str) -> int | None:
     """A timestamp family (seconds) from parsed series, as whole milliseconds."""
@@ -20,6 +22,7 @@ def expected(sim: Simulator, published: dict[str, dict], window: float = 3600) -
     are read from it (the simulator cannot know the primary's clock at the very moment of a
     request), everything else comes from the simulator's own records.
     """
+    counted_since = published_ms(published, "nbu_jobs_counted_since_timestamp_seconds")
     return sim.expected_series(
         window, published_ms(published, "nbu_jobs_read_until_timestamp_seconds"),
-        published_ms(published, "nbu_jobs_counted_since_timestamp_seconds"))
+        counted_since, None if counted_since is None else counted_since - BACKFILL_MS)

@@ -34,6 +34,10 @@ class JobAttributes(msgspec.Struct):
     kilobytesDataTransferred: Any = None
     numberOfFiles: Any = None
     endTime: Any = None
+    jobId: Any = None
+    parentJobId: Any = None
+    clientName: Any = None
+    policyName: Any = None
 
 
 class JobRecord(msgspec.Struct):
@@ -80,6 +84,57 @@ def _is_parent(child_count: object) -> bool:
     return child_count is not None and child_count != 0 and bool(number(child_count))
 
 
+ClientKey = tuple[str, str, str]  # client, policy_name, policy_type
+PROTECTING_TYPES = frozenset({"BACKUP", "SNAPSHOT"})  # jobs that make a restorable image
+PER_VM_POLICIES = frozenset({"VMWARE", "HYPERV"})  # a discovery parent, a child per VM
+
+
+def protects(attrs: JobAttributes) -> bool:
+    """Whether the job is one backup attempt of its client (docs/metrics.md, "which jobs
+    count"): a BACKUP or SNAPSHOT job; for VMware and Hyper-V the per-VM jobs (leaves), not
+    the discovery parent that names the policy's client; for every other policy the job that
+    carries the verdict (the root: a multistream parent, not its streams)."""
+    if type(attrs.jobType) is not str or attrs.jobType not in PROTECTING_TYPES:
+        return False
+    if type(attrs.policyType) is str and attrs.policyType in PER_VM_POLICIES:
+        return not _is_parent(attrs.childCount)
+    parent = attrs.parentJobId
+    return parent is None or parent == 0 or parent == attrs.jobId
+
+
+@dataclass
+class Attempts:
+    """The backups of one client and policy seen in a time range; times as read (ISO
+    strings) while reading, Unix milliseconds once folded (`in_ms`)."""
+
+    success: Any = None  # the latest end of a usable backup (status 0 or 1)
+    attempt: Any = None  # the latest end of any attempt ...
+    status: str = ""  # ... and its status
+    failures: list = field(default_factory=list)  # ends of failed attempts
+
+    def add(self, end: Any, status: object) -> None:
+        code = number(status)
+        if self.attempt is None or end >= self.attempt:
+            self.attempt, self.status = end, label(status)
+        if code is not None and 0 <= code <= 1:
+            if self.success is None or end > self.success:
+                self.success = end
+        elif code is not None:
+            self.failures.append(end)
+
+    def in_ms(self) -> Attempts | None:
+        attempt = _ms(self.attempt)
+        if attempt is None:
+            return None
+        failures = [ms for ms in map(_ms, self.failures) if ms is not None]
+        return Attempts(_ms(self.success), attempt, self.status, failures)
+
+
+def _ms(value: object) -> int | None:
+    seconds = timestamp(value)
+    return None if seconds is None else round(seconds * 1000)
+
+
 def group_key(job_type: object, policy_type: object, status: object) -> GroupKey:
     return (label(job_type), label(policy_type), label(status))
 
@@ -104,6 +159,16 @@ class JobTally:
     cheap to hash; `buckets()` normalizes labels and minutes afterwards."""
 
     _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
+    clients: dict[ClientKey, Attempts] = field(default_factory=dict)  # backups by client
+
+    def _observe(self, attrs: JobAttributes, end: str) -> None:
+        client = label(attrs.clientName, "")
+        if client and protects(attrs):
+            key = (client, label(attrs.policyName), label(attrs.policyType))
+            seen = self.clients.get(key)
+            if seen is None:
+                seen = self.clients[key] = Attempts()
+            seen.add(end, attrs.status)
 
     def add_records(self, records: Iterable[JobRecord]) -> int:
         """Fold records in; returns how many were skipped as malformed (no attributes)."""
@@ -126,6 +191,9 @@ class JobTally:
             if group is None:
                 group = self._raw[raw_key] = JobGroup()
             group.finished += 1
+            if type(end) is str and type(attrs.jobType) is str and (
+                    attrs.jobType in PROTECTING_TYPES):
+                self._observe(attrs, end)
             if _is_parent(attrs.childCount):  # a parent: its children carry the bytes
                 continue
             group.transferred_bytes = _plus(group.transferred_bytes,

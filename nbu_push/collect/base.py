@@ -41,6 +41,10 @@ class CollectContext:
     settle: float = 0.0  # NBU_JOB_SETTLE: jobs ending this close to now are read next run
     backfill: float | None = None  # NBU_JOB_BACKFILL: a first run's reach (None: the window)
     windows: tuple[tuple[str, float], ...] = ()  # NBU_JOB_WINDOW as (label, seconds)
+    inputs: dict[str, Any] = field(default_factory=dict)  # the outcomes (report.py) of the
+    # collectors it `uses` that ran
+    max_series: int = 5000  # NBU_MAX_SERIES, for collectors that choose which series to keep
+    options: dict[str, Any] = field(default_factory=dict)  # collector-specific settings
 
     def __post_init__(self) -> None:
         if not self.windows:
@@ -55,6 +59,7 @@ class Family(Generic[S]):
     documentation: str
     labels: tuple[str, ...]
     samples: Callable[[S], Iterable[Sample]]  # capped at NBU_MAX_SERIES, largest kept
+    dropped: Callable[[S], int] | None = None  # series the collector itself left out (cap)
     counter: bool = False  # a cumulative count (name ends in _total), else a gauge
     label_prefix: Callable[[S], tuple[str, ...]] | None = None  # labels that depend on the
     # summary (the jobs' `window` label, only with several windows), before `labels`
@@ -87,6 +92,7 @@ class Collector(Generic[S]):
     families: tuple[Family[S], ...]
     state_of: Callable[[S], Any] | None = None  # what to keep in the run state (JSON)
     connections: int = 1  # requests it has in flight at once (sizes the connection pool)
+    uses: tuple[str, ...] = ()  # collectors whose summary it needs: it runs after them
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import pairwise
 
@@ -38,6 +38,8 @@ from ..netbackup.fields import number, timestamp
 from ..netbackup.paging import cursor_pages
 from ..netbackup.query import odata_and, odata_timestamp
 from ._job_ledger import (
+    Attempts,
+    ClientKey,
     GroupKey,
     JobGroup,
     JobLedger,
@@ -175,6 +177,8 @@ class JobsSummary:
     ledger: JobLedger
     windows: tuple[tuple[str, float], ...]  # (label, seconds) of each NBU_JOB_WINDOW
     target_ms: int  # where this run meant to read to; the watermark is behind it if not
+    observed: dict[ClientKey, list[Attempts]] = field(default_factory=dict)  # backups per
+    # client and policy in the time ranges this run kept (for the clients collector)
 
     @property
     def groups(self) -> dict[GroupKey, JobGroup]:
@@ -233,6 +237,10 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
         if read.read_until > start:
             ledger.add(read.tally.buckets(floor_minute(read.read_until - 1)), start,
                        read.read_until)
+            for key, attempts in read.tally.clients.items():
+                folded = attempts.in_ms()
+                if folded is not None:
+                    summary.observed.setdefault(key, []).append(folded)
         if read.error is not None:
             errors.append(read.error)
     ledger.prune(max(seconds for _, seconds in ctx.windows) * 1000)

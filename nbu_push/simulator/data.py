@@ -9,11 +9,14 @@ from __future__ import annotations
 import base64
 import json
 import random
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-JOB_TYPES = [("BACKUP", 70), ("DUPLICATE", 8), ("REPLICATE", 5), ("RESTORE", 4),
+OLD_CLIENT = "archive01.example.com"  # backed up once, 40 days ago
+NEVER_BACKED_UP = ("new-client01.example.com", "new-client02.example.com")
+JOB_TYPES = [("SNAPDUPE", 2), ("BACKUP", 70), ("DUPLICATE", 8), ("REPLICATE", 5), ("RESTORE", 4),
              ("SNAPSHOT", 5), ("DBBACKUP", 5), ("IMAGEDELETE", 3)]
 POLICY_TYPES = [("STANDARD", 30), ("WINDOWS_NT", 20), ("VMWARE", 25), ("HYPERV", 5),
                 ("ORACLE", 8), ("MS_SQL_SERVER", 7), ("NBU_CATALOG", 2), ("NDMP", 3)]
@@ -59,6 +62,11 @@ class Job:
     files: int
     rendered: bytes = b""
 
+    @property
+    def policy_name(self) -> str:
+        """A client keeps its policy: one of three per policy type, by the client's name."""
+        return f"{self.policy_type.lower()}-policy-{zlib.crc32(self.client.encode()) % 3}"
+
     def attributes(self, rng: random.Random) -> dict:
         end = self.end_ms
         elapsed = ((end - self.start_ms) // 1000) if end else 0
@@ -86,7 +94,7 @@ class Job:
             "lastUpdateTime": iso_ms(end or self.start_ms), "mainProcessId": 0,
             "numberOfFiles": self.files, "numberOfTapeToEject": 0, "offHostType": "STANDARD",
             "parentJobId": self.parent_id, "percentComplete": 100 if end else 40,
-            "policyName": f"{self.policy_type.lower()}-policy-{self.job_id % 23}",
+            "policyName": self.policy_name,
             "policyType": self.policy_type, "priority": 0, "profileName": "",
             "restartable": 0, "restoreBackupIDs": "", "resumable": 0, "retentionLevel": 1,
             "robotName": "", "scheduleName": "daily-incr",
@@ -342,10 +350,74 @@ def finished_job(job_id: int, end_ms: int, rng: random.Random, base: str,
     values.update(fields)
     job = Job(job_id, end_ms, end_ms - rng.randint(30_000, 3_600_000), values["state"],
               int(values["status"]), str(values["job_type"]), str(values["policy_type"]),
-              str(values["client"]), job_id, 0, int(values["kb"]),
+              str(values["client"]), int(values.get("parent_id", job_id)),
+              int(values.get("child_count", 0)), int(values["kb"]),
               int(values["kb"] * 0.4), int(values["files"]))
     job.rendered = render_job(job, base, rng)
     return job
+
+
+def protects(job: Job) -> bool:
+    """The simulator's own statement of which jobs are backup attempts of their client
+    (docs/metrics.md): BACKUP and SNAPSHOT jobs; for VMware and Hyper-V the per-VM leaves,
+    for other policies the root job that carries the verdict."""
+    if job.job_type not in ("BACKUP", "SNAPSHOT") or job.end_ms is None:
+        return False
+    if job.policy_type in ("VMWARE", "HYPERV"):
+        return job.child_count == 0
+    return job.parent_id == job.job_id
+
+
+def configured_clients(jobs: list[Job]) -> list[str]:
+    """The clients named in policies: those backed up, one backed up 40 days ago, and two
+    never backed up."""
+    names = {job.client for job in jobs if protects(job)}
+    return sorted(names | {OLD_CLIENT, *NEVER_BACKED_UP})
+
+
+def clients_series(jobs: list[Job], read_from_ms: int, read_until_ms: int,
+                   configured: list[str]) -> Series:
+    """Per client and policy, from the counted jobs read in [read_from, read_until), and for
+    configured clients with no success there, their newest successful BACKUP job ever."""
+    facts: dict[tuple[str, str, str], dict] = {}
+    for job in jobs:
+        if protects(job) and job.end_ms is not None and read_from_ms <= job.end_ms < read_until_ms:
+            fact = facts.setdefault((job.client, job.policy_name, job.policy_type),
+                                    {"success": None, "attempt": None, "status": None,
+                                     "failures": []})
+            if fact["attempt"] is None or job.end_ms >= fact["attempt"]:
+                fact["attempt"], fact["status"] = job.end_ms, job.status
+            if job.status <= 1:
+                fact["success"] = max(fact["success"] or 0, job.end_ms)
+            else:
+                fact["failures"].append(job.end_ms)
+    succeeded = {client for (client, _, _), fact in facts.items() if fact["success"]}
+    for client in configured:
+        if client in succeeded:
+            continue
+        good = [job for job in jobs if job.client == client and job.job_type == "BACKUP"
+                and job.status <= 1 and job.end_ms is not None]
+        if good:
+            newest = max(good, key=lambda job: job.end_ms or 0)
+            fact = facts.setdefault((client, newest.policy_name, newest.policy_type),
+                                    {"success": None, "attempt": None, "status": None,
+                                     "failures": []})
+            fact["success"] = newest.end_ms
+            if fact["attempt"] is None or (newest.end_ms or 0) >= fact["attempt"]:
+                fact["attempt"], fact["status"] = newest.end_ms, newest.status
+    series: Series = {name: {} for name in (
+        "nbu_client_last_success_timestamp_seconds", "nbu_client_last_attempt_timestamp_seconds",
+        "nbu_client_last_status", "nbu_client_failures_since_success")}
+    for (client, policy, policy_type), fact in facts.items():
+        labels = (("client", client), ("policy_name", policy), ("policy_type", policy_type))
+        if fact["success"]:
+            series["nbu_client_last_success_timestamp_seconds"][labels] = fact["success"] / 1000
+        series["nbu_client_last_attempt_timestamp_seconds"][labels] = fact["attempt"] / 1000
+        series["nbu_client_last_status"][labels] = float(fact["status"])
+        series["nbu_client_failures_since_success"][labels] = float(
+            sum(1 for end in fact["failures"] if end > (fact["success"] or 0)))
+    series["nbu_client_lookups_pending"] = {(): 0.0}
+    return series
 
 
 def render_job(job: Job, base: str, rng: random.Random) -> bytes:
@@ -408,11 +480,15 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
                                              and rng.random() < 0.1
                                              and len(made) + 5 <= jobs) else 0
         children: list[Job] = []
-        for _ in range(n_children):
+        per_vm = policy_type in ("VMWARE", "HYPERV") and n_children > 0
+        vms = rng.sample(range(1, 121), n_children)
+        for vm in vms:
             job_id += 1
             kb = rng.randint(1_000, 50_000_000)
+            # VMware and Hyper-V: the parent discovers VMs on the vCenter, a child per VM
+            child_client = f"vm{vm:03d}.example.com" if per_vm else client
             children.append(Job(job_id, end, start, "DONE", status, job_type, policy_type,
-                                client, job_id - len(children) - 1, 0, kb,
+                                child_client, job_id - len(children) - 1, 0, kb,
                                 int(kb * rng.uniform(0.05, 0.9)), rng.randint(10, 200_000)))
         parent_id = job_id - n_children
         for child in children:
@@ -420,10 +496,15 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
         kb = sum(c.kb for c in children) or rng.randint(0, 80_000_000)
         kb_data = None if rng.random() < 0.05 else int(kb * rng.uniform(0.05, 0.9))
         files = sum(c.files for c in children) or rng.randint(0, 500_000)
-        made.append(Job(parent_id, end, start, state, status, job_type, policy_type, client,
-                        parent_id, n_children, kb, kb_data, files))
+        made.append(Job(parent_id, end, start, state, status, job_type, policy_type,
+                        "vcenter01.example.com" if per_vm else client, parent_id, n_children,
+                        kb, kb_data, files))
         made.extend(children)
-    made = made[:jobs]
+    made = made[:jobs - 1] if jobs else []
+    if jobs:  # a client whose last good backup is older than any backfill
+        made.append(Job(job_id + 1, anchor - 40 * 86_400_000, anchor - 40 * 86_400_000 - 600_000,
+                        "DONE", 0, "BACKUP", "STANDARD", OLD_CLIENT, job_id + 1, 0, 1000, 500,
+                        10))
     for job in made:
         job.rendered = render_job(job, base, rng)
 

@@ -33,6 +33,8 @@ from .data import (
     Job,
     Series,
     catalog_series,
+    clients_series,
+    configured_clients,
     disk_pool_series,
     finished_job,
     generate,
@@ -40,13 +42,14 @@ from .data import (
     job_states_series,
     jobs_series,
     licensing_series,
+    render_job,
     slp_series,
     storage_series,
 )
 from .odata import FilterError, compile_filter
 
 JSON_TYPE = "application/vnd.netbackup+json;version={}"
-DATA_PATHS = ("/admin/jobs", "/storage/", "/catalog/", "/licensing/")
+DATA_PATHS = ("/admin/jobs", "/storage/", "/catalog/", "/licensing/", "/config/")
 SORTS = {"jobId": lambda j: j.job_id, "endTime": lambda j: (j.end_ms or -1, j.job_id),
          "startTime": lambda j: (j.start_ms, j.job_id)}
 
@@ -407,6 +410,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, JSON_TYPE.format(version))
         return None
 
+    def policy_clients(self, params: dict[str, str], version: str, **_: object) -> None:
+        """`GET /config/unique-policy-clients`: offset paging, page[limit] 1..5000."""
+        try:
+            limit = int(params.get("page[limit]", "10"))
+        except ValueError:
+            limit = -1
+        if not 1 <= limit <= 5000:
+            return self._send(400, _error(400, "Bad request.", ["page[limit] 1..5000"]))
+        records = [json.dumps({"type": "uniquePolicyClient", "id": name, "attributes": {
+            "policyTypes": ["STANDARD"], "policyNames": ["policy-1"], "OS": "Linux",
+            "hardware": "x86_64"}}).encode() for name in self.server.simulator.configured]
+        return self._offset_page(records, {**params, "page[limit]": str(min(limit, 500))},
+                                 version)
+
     def licensing_capacity(self, params: dict[str, str], version: str, **_: object) -> None:
         sim = self.server.simulator
         if not sim.licensing:
@@ -436,6 +453,7 @@ ROUTES = {
     ("GET", "/storage/storage-units"): _Handler.storage_units,
     ("GET", "/storage/disk-pools"): _Handler.disk_pools,
     ("GET", "/catalog/slp-images"): _Handler.slp_images,
+    ("GET", "/config/unique-policy-clients"): _Handler.policy_clients,
     ("GET", "/licensing/capacity"): _Handler.licensing_capacity,
     ("GET", "/licensing/entitlements"): _Handler.licensing_entitlements,
 }
@@ -473,14 +491,15 @@ class Simulator:
         self.licensing = licensing  # False: /licensing/* answers 404, as older releases do
         self.clock_offset = clock_offset  # seconds the primary's clock is ahead of ours
         self._rng = random.Random(seed + 1000)
+        self.configured = configured_clients(self.dataset.jobs)  # the policies' clients
         self.state = _State()
         self.requests: list[RecordedRequest] = []
         self._cache: OrderedDict[tuple[str, str], tuple[list[Job], dict[str, int]]] = \
             OrderedDict()
         self._cache_lock = threading.Lock()
-        self._by_end = sorted((job for job in self.dataset.jobs if job.end_ms is not None),
-                              key=lambda job: job.end_ms)  # type: ignore[arg-type,return-value]
-        self._end_times: list[int] = [job.end_ms for job in self._by_end if job.end_ms is not None]
+        self._by_end: list[Job] = []
+        self._end_times: list[int] = []
+        self.refresh_index()
         self._tls_dir = tempfile.TemporaryDirectory(prefix="nbu-sim-") if tls else None
         self.ca_file: str | None = None
         self._httpd = _Server((host, port), _Handler)
@@ -493,6 +512,15 @@ class Simulator:
             self.ca_file = cert
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
                                         name="nbu-simulator")
+
+    def refresh_index(self) -> None:
+        """Re-index `dataset.jobs` by end time (after replacing the dataset)."""
+        ended = sorted((job for job in self.dataset.jobs if job.end_ms is not None),
+                       key=lambda job: job.end_ms or 0)
+        with self._cache_lock:
+            self._by_end = ended
+            self._end_times = [job.end_ms or 0 for job in ended]
+            self._cache.clear()
 
     def now_ms(self) -> int:
         """The simulated primary's clock (its `Date` header), in milliseconds."""
@@ -509,6 +537,13 @@ class Simulator:
             self._by_end.insert(at, job)
             self._cache.clear()
         return job
+
+    def resume_job(self, job: Job, end_ms: int, status: int = 0) -> None:
+        """A job ends again (an INCOMPLETE job resumed): NetBackup updates its record."""
+        with self._cache_lock:
+            job.end_ms, job.status, job.state = end_ms, status, "DONE"
+            job.rendered = render_job(job, self.url, self._rng)
+        self.refresh_index()
 
     @property
     def port(self) -> int:
@@ -549,7 +584,8 @@ class Simulator:
         return self.dataset.truth(end - int(window_seconds * 1000), end)
 
     def expected_series(self, window_seconds: float = 3600, read_until_ms: int | None = None,
-                        counted_since_ms: int | None = None) -> dict[str, Series]:
+                        counted_since_ms: int | None = None, read_from_ms: int | None = None
+                        ) -> dict[str, Series]:
         """By collector name: every family nbu-push must publish for this data, computed
         from the simulator's own records (not from nbu-push's code).
 
@@ -575,6 +611,12 @@ class Simulator:
             "slp_backlog": slp_series(data.slp_images),
             "licensing": (licensing_series(data.consumption_mb, data.entitlements)
                           if self.licensing else licensing_series({}, [])),
+            "configured_clients": {"nbu_client_configured": {
+                (("client", name),): 1.0 for name in self.configured}},
+            "clients": clients_series(
+                data.jobs, read_from_ms if read_from_ms is not None else 0,
+                read_until_ms if read_until_ms is not None else data.anchor_ms,
+                self.configured),
         }
 
     def start(self) -> Simulator:

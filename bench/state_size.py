@@ -1,0 +1,68 @@
+"""Size on disk and time to save and load a run state, for a large primary.
+
+The state holds the jobs collector's ledger (per-minute buckets over the longest window, one
+row per minute and label set) and the clients collector's book (one fact per client and
+policy). Both are built here at the given sizes, saved with state.save and read back with
+state.load and the collectors' own validation, as a run does.
+
+    .venv/bin/python bench/state_size.py --clients 20000 --label-sets 200 --window 24h
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+from nbu_push.collect._job_ledger import JobGroup, JobLedger
+from nbu_push.collect.clients import ClientBook, Fact
+from nbu_push.config import parse_duration
+from nbu_push.state import RunState, load, save
+
+NOW_MS = 1_796_000_000_000
+
+
+def build(clients: int, label_sets: int, window_s: float) -> RunState:
+    ledger = JobLedger(NOW_MS, NOW_MS - 86_400_000)
+    keys = [("BACKUP", f"POLICY_TYPE_{n % 20}", str(n // 20)) for n in range(label_sets)]
+    for minute in range(int(window_s // 60)):
+        ledger.buckets[NOW_MS - minute * 60_000] = {
+            key: JobGroup(40, 40 * 2**30, 10 * 2**30, 4000) for key in keys}
+    ledger.counters = {key: [10**6, 10**15, 10**14, 10**9] for key in keys}
+    book = ClientBook()
+    for n in range(clients):
+        failures = [NOW_MS - k * 3_600_000 for k in range(n % 4)]
+        book.facts[(f"client{n:05d}.example.com", f"policy-{n % 50}", "STANDARD")] = Fact(
+            NOW_MS - 86_400_000, NOW_MS - 3_600_000, "0" if not failures else "13", failures)
+    return RunState("bench", "https://nbu:1556/netbackup",
+                    {"jobs": ledger.to_json(), "clients": book.to_json()})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20_000)
+    parser.add_argument("--label-sets", type=int, default=200)
+    parser.add_argument("--window", default="24h")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    state = build(args.clients, args.label_sets, parse_duration(args.window, "--window"))
+    path = os.path.join(tempfile.mkdtemp(), "state.json")
+    saves, loads = [], []
+    for _ in range(args.repeat):
+        began = time.perf_counter()
+        save(path, state)
+        saves.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        loaded, warning = load(path, "bench", "https://nbu:1556/netbackup")
+        assert warning is None
+        JobLedger.from_json(loaded.collectors["jobs"])
+        ClientBook.from_json(loaded.collectors["clients"])
+        loads.append(time.perf_counter() - began)
+    print(f"| {args.clients:,} clients, {args.label_sets} label sets, {args.window} of minutes"
+          f" | {os.path.getsize(path) / 2**20:.1f} MiB | {min(saves) * 1000:.0f} ms"
+          f" | {min(loads) * 1000:.0f} ms |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Is every client protected: the last good backup, the last attempt and the failures still
+open, per client and policy.
+
+The facts come from the backup jobs the jobs collector reads anyway (each job once; which
+jobs count is `protects` in `_job_ledger.py`, documented in docs/metrics.md), kept in the run
+state so that a client's last good backup is known however long ago it was. A configured
+client (collector `configured_clients`) that no job read so far shows is looked up once, at
+most NBU_CLIENT_LOOKUPS per run: `GET /admin/jobs?filter=clientName eq '<client>' and jobType
+eq 'BACKUP' and status le 1&sort=-endTime&page[limit]=1`.
+
+Clients neither configured nor seen in a job for NBU_CLIENT_RETENTION leave the state. With
+more than NBU_MAX_SERIES client and policy pairs, those most at risk (the oldest last good
+backup first) are published and the rest counted in `nbu_push_series_dropped`.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import DeadlineExceeded, Incomplete, NbuPushError
+from ..netbackup.client import NetBackupClient
+from ..netbackup.fields import label, timestamp
+from ..netbackup.paging import first_record
+from ..netbackup.query import odata_and, odata_string
+from ._job_ledger import Attempts, ClientKey
+from .base import CollectContext, Collector, Family, Sample
+from .configured_clients import ConfiguredClients, client_filter
+from .jobs import PATH, JobsSummary, decode_jobs_page
+
+MAX_FAILURES = 100  # failed attempts remembered per client and policy (the newest)
+LOOKUP_THREADS = 4
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Fact:
+    success: int | None = None  # Unix ms: the end of the last usable backup
+    attempt: int | None = None  # the end of the last attempt ...
+    status: str = ""  # ... and its NetBackup status
+    failures: list[int] = field(default_factory=list)  # failed attempts after `success`
+
+    def merge(self, seen: Attempts) -> None:
+        if seen.success is not None and (self.success is None or seen.success > self.success):
+            self.success = seen.success
+        if seen.attempt is not None and (self.attempt is None or seen.attempt >= self.attempt):
+            self.attempt, self.status = seen.attempt, seen.status
+        failures = set(self.failures) | set(seen.failures)
+        self.failures = sorted(f for f in failures
+                               if self.success is None or f > self.success)[-MAX_FAILURES:]
+
+
+@dataclass
+class ClientBook:
+    """What the clients collector keeps in the run state."""
+
+    facts: dict[ClientKey, Fact] = field(default_factory=dict)
+    looked_up: dict[str, int] = field(default_factory=dict)  # client -> when (Unix ms)
+
+    def observe(self, observed: dict[ClientKey, list[Attempts]], keep) -> None:
+        for key, attempts in observed.items():
+            if keep(key[0]):
+                fact = self.facts.setdefault(key, Fact())
+                for seen in attempts:
+                    fact.merge(seen)
+
+    def known_good(self) -> set[str]:
+        return {client for (client, _, _), fact in self.facts.items() if fact.success}
+
+    def prune(self, configured: set[str] | None, keep, oldest_ms: float) -> None:
+        """Drop what is filtered out, and what is neither configured nor seen lately."""
+        def stays(client: str, last_ms: int | None) -> bool:
+            if not keep(client):
+                return False
+            recent = last_ms is not None and last_ms >= oldest_ms
+            return recent or configured is None or client in configured
+
+        self.facts = {key: fact for key, fact in self.facts.items()
+                      if stays(key[0], max(fact.attempt or 0, fact.success or 0) or None)}
+        self.looked_up = {client: when for client, when in self.looked_up.items()
+                          if stays(client, when)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"facts": [[*key, fact.success, fact.attempt, fact.status, fact.failures]
+                          for key, fact in sorted(self.facts.items())],
+                "looked_up": sorted([client, when] for client, when in self.looked_up.items())}
+
+    @classmethod
+    def from_json(cls, document: object) -> ClientBook:
+        """Strictly validated; anything off raises ValueError."""
+        if not isinstance(document, dict):
+            raise ValueError("not an object")
+        book = cls()
+        for row in _list(document.get("facts")):
+            if not (isinstance(row, list) and len(row) == 7
+                    and all(isinstance(v, str) for v in row[:3])
+                    and all(v is None or type(v) is int for v in row[3:5])
+                    and isinstance(row[5], str) and isinstance(row[6], list)
+                    and all(type(v) is int for v in row[6])):
+                raise ValueError("a client fact of the wrong shape")
+            book.facts[(row[0], row[1], row[2])] = Fact(row[3], row[4], row[5], row[6])
+        for row in _list(document.get("looked_up")):
+            if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
+                    and type(row[1]) is int):
+                raise ValueError("a lookup of the wrong shape")
+            book.looked_up[row[0]] = row[1]
+        return book
+
+
+def _list(value: object) -> list:
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    return value
+
+
+@dataclass
+class ClientsSummary:
+    book: ClientBook
+    published: list[ClientKey] = field(default_factory=list)  # the pairs to publish
+    dropped: int = 0  # pairs left out by the cap
+    lookups_pending: int | None = None  # None: the configured clients are not known
+
+
+def _book(ctx: CollectContext) -> ClientBook:
+    if ctx.state is None:
+        return ClientBook()
+    try:
+        return ClientBook.from_json(ctx.state)
+    except ValueError as exc:
+        log.warning("clients: the saved client state is invalid (%s); starting afresh", exc)
+        return ClientBook()
+
+
+def lookup_filter(client: str) -> str:
+    return odata_and(f"clientName eq {odata_string(client)}", "jobType eq 'BACKUP'",
+                     "status le 1")
+
+
+def _look_up(client: NetBackupClient, ctx: CollectContext, name: str
+             ) -> tuple[ClientKey, Attempts] | None:
+    """The newest successful backup of one client, whenever it was."""
+    record = first_record(client, PATH, {"filter": lookup_filter(name), "sort": "-endTime"},
+                          decode_jobs_page, ctx.stats)
+    attrs = record.attributes if record is not None else None
+    ended = timestamp(attrs.endTime) if attrs is not None else None
+    if attrs is None or ended is None:
+        return None
+    end_ms = round(ended * 1000)
+    return ((name, label(attrs.policyName), label(attrs.policyType)),
+            Attempts(end_ms, end_ms, label(attrs.status)))
+
+
+def _select(book: ClientBook, cap: int) -> tuple[list[ClientKey], int]:
+    """Every pair, or the `cap` most at risk: never backed up first, then the oldest."""
+    ranked = sorted(book.facts, key=lambda key: (book.facts[key].success or 0, key))
+    return sorted(ranked[:cap]), max(0, len(ranked) - cap)
+
+
+def collect_clients(client: NetBackupClient, ctx: CollectContext) -> ClientsSummary:
+    keep = client_filter(ctx.options.get("client_include"), ctx.options.get("client_exclude"))
+    book = _book(ctx)
+    jobs = ctx.inputs.get("jobs")  # its outcome; None when the jobs collector is off
+    if jobs is not None and isinstance(jobs.data, JobsSummary):  # first: never lose a job
+        book.observe(jobs.data.observed, keep)
+    configured = ctx.inputs.get("configured_clients")
+    names = (configured.data.names if configured is not None and configured.success
+             and isinstance(configured.data, ConfiguredClients) else None)
+    # the primary's clock, which the facts are in (the local one without the jobs collector)
+    now_ms = (jobs.data.target_ms if jobs is not None and isinstance(jobs.data, JobsSummary)
+              else round(ctx.now * 1000))
+    retention = float(ctx.options.get("client_retention", 30 * 86400))
+    book.prune(names, keep, now_ms - retention * 1000)
+    summary = ClientsSummary(book)
+    summary.published, summary.dropped = _select(book, ctx.max_series)
+    if jobs is not None and not jobs.success:  # not current: keep the state, publish nothing
+        raise Incomplete(jobs.error or NbuPushError("the jobs collector failed"), summary)
+    if names is not None:
+        wanted = sorted(names - book.known_good() - set(book.looked_up))
+        batch = wanted[:int(ctx.options.get("client_lookups", 200))]
+        try:
+            with ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="lookup") as pool:
+                found = list(pool.map(lambda name: _look_up(client, ctx, name), batch))
+        except DeadlineExceeded as exc:
+            if client.deadline.interrupted:
+                raise Incomplete(exc, summary) from None
+            log.info("clients: lookups stopped by the deadline; they continue next run")
+            summary.lookups_pending = len(wanted)
+            return summary
+        except NbuPushError as exc:
+            raise Incomplete(exc, summary) from None  # keep what the jobs showed
+        for name, result in zip(batch, found, strict=True):
+            book.looked_up[name] = now_ms
+            if result is not None:
+                book.facts.setdefault(result[0], Fact()).merge(result[1])
+        summary.lookups_pending = len(wanted) - len(batch)
+    summary.published, summary.dropped = _select(book, ctx.max_series)
+    return summary
+
+
+CLIENT_LABELS = ("client", "policy_name", "policy_type")
+
+
+def _per_client(name: str, documentation: str, value) -> Family[ClientsSummary]:
+    def samples(summary: ClientsSummary) -> list[Sample]:
+        found: list[Sample] = []
+        for key in summary.published:
+            amount = value(summary.book.facts[key])
+            if amount is not None:
+                found.append((key, amount))
+        return found
+
+    return Family(name, documentation, CLIENT_LABELS, samples,
+                  dropped=lambda summary: summary.dropped)
+
+
+def _status(fact: Fact) -> float | None:
+    try:
+        return float(fact.status) if fact.status and fact.attempt else None
+    except ValueError:
+        return None
+
+
+COLLECTOR: Collector[ClientsSummary] = Collector(
+    name="clients",
+    reads="the backup jobs the jobs collector reads; for configured clients never seen,"
+          f" GET {PATH} (one lookup each, at most NBU_CLIENT_LOOKUPS per run)",
+    permission="|MANAGE|JOBS| view",
+    collect=collect_clients,
+    state_of=lambda summary: summary.book.to_json(),
+    connections=LOOKUP_THREADS,
+    uses=("jobs", "configured_clients"),
+    families=(
+        _per_client("nbu_client_last_success_timestamp_seconds",
+                    "End of the last backup of the client that left a usable image"
+                    " (status 0 or 1; GET /admin/jobs, endTime).",
+                    lambda fact: fact.success / 1000 if fact.success else None),
+        _per_client("nbu_client_last_attempt_timestamp_seconds",
+                    "End of the last backup attempt of the client (GET /admin/jobs, endTime).",
+                    lambda fact: fact.attempt / 1000 if fact.attempt else None),
+        _per_client("nbu_client_last_status",
+                    "NetBackup status code of the last backup attempt of the client.",
+                    _status),
+        _per_client("nbu_client_failures_since_success",
+                    "Failed backup attempts of the client since its last usable backup; 0 when"
+                    " the last attempt succeeded (at most 100 are remembered).",
+                    lambda fact: len(fact.failures) if fact.attempt else None),
+        Family("nbu_client_lookups_pending",
+               "Configured clients without a known good backup still to be looked up"
+               " (NBU_CLIENT_LOOKUPS per run).", (),
+               lambda s: [] if s.lookups_pending is None else [((), s.lookups_pending)]),
+    ),
+)
