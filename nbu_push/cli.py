@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -127,7 +128,16 @@ def _main(ctx: click.Context, demo: bool, delete: bool, raw: dict) -> int:
 
 
 def main() -> None:
+    """The console entry point. It ends the process with os._exit: a thread still stuck in
+    a socket read (a peer that trickles bytes) must not keep a finished run alive."""
     try:
         cli.main(prog_name="nbu-push")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     except KeyboardInterrupt:  # pragma: no cover
-        sys.exit(130)
+        code = 130
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to flush to
+            stream.flush()
+    os._exit(code)

@@ -8,6 +8,7 @@ written. Settings build the objects they configure (client, outputs, collect con
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import urllib.parse
@@ -202,8 +203,12 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every secret value, so logging can redact it wherever it shows up."""
         found = self.credentials.secrets()
-        if self.pushgateway:
-            found += [s for s in (self.pushgateway.password, self.pushgateway.token) if s]
+        gateway = self.pushgateway
+        if gateway:
+            found += [s for s in (gateway.password, gateway.token) if s]
+            if gateway.username and gateway.password:  # as a gateway may echo the header
+                pair = f"{gateway.username}:{gateway.password}".encode("latin-1")
+                found.append(base64.b64encode(pair).decode("ascii"))
         return found
 
     def client(self, deadline: Deadline, connections: int) -> NetBackupClient:
@@ -281,9 +286,16 @@ def _split_url(value: str, setting: str, default_scheme: str) -> urllib.parse.Sp
     text = value.strip()
     if "://" not in text:
         text = f"{default_scheme}://{text}"
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urllib.parse.urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise ConfigError(f"{setting}: {value!r} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise ConfigError(f"{setting}: {value!r} is not a host name or an http(s) URL")
+    if not host.isascii() or any(c.isspace() or not c.isprintable() or c in "%<>\\^`{|}"
+                                 for c in host):
+        raise ConfigError(f"{setting}: {value!r} has characters no host name has")
     if parts.username or parts.password:
         raise ConfigError(f"{setting}: credentials do not belong in the URL")
     try:
@@ -337,6 +349,8 @@ def header_safe(value: str | None, setting: str) -> str | None:
     value = value.strip()
     if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
         raise ConfigError(f"{setting} contains spaces or control characters")
+    if not value.isascii():
+        raise ConfigError(f"{setting} contains characters that cannot go into an HTTP header")
     return value or None
 
 
@@ -391,6 +405,13 @@ def pushgateway_from(raw: Raw) -> PushgatewaySettings | None:
         raise ConfigError("PUSHGATEWAY_USERNAME and PUSHGATEWAY_PASSWORD go together")
     if token and username:
         raise ConfigError("PUSHGATEWAY_TOKEN and PUSHGATEWAY_USERNAME are both set: keep one")
+    for secret, setting in ((username, "PUSHGATEWAY_USERNAME"),
+                            (password, "PUSHGATEWAY_PASSWORD")):
+        try:
+            (secret or "").encode("latin-1")  # what HTTP basic auth can carry
+        except UnicodeEncodeError:
+            raise ConfigError(f"{setting} contains characters basic auth cannot carry"
+                              ) from None
     job = (value(raw, "pushgateway_job") or "").strip()
     if not job:
         raise ConfigError("PUSHGATEWAY_JOB must not be empty")

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from .errors import DeadlineExceeded
@@ -15,6 +16,7 @@ class Deadline:
         self._clock = clock
         self._end = None if seconds is None else clock() + seconds
         self.cancelled: str | None = None
+        self._cancel_event = threading.Event()
         self.interrupted = False  # cancelled by a signal, not by running out of time
 
     def remaining(self) -> float | None:
@@ -32,6 +34,11 @@ class Deadline:
     def cancel(self, reason: str, interrupted: bool = False) -> None:
         self.cancelled = reason
         self.interrupted = self.interrupted or interrupted
+        self._cancel_event.set()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, but wake at once when the run is cancelled (SIGTERM in a Retry-After wait)."""
+        self._cancel_event.wait(seconds)
 
     def check(self, what: str) -> None:
         if self.expired():

@@ -8,13 +8,18 @@ they are attached to the prepared request and never sit in the session's default
 
 from __future__ import annotations
 
+import warnings
+
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from . import __version__
 
 USER_AGENT = f"nbu-push/{__version__}"
+# --insecure is warned about once per run by nbu-push itself, not once per request.
+warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 
 
 class HeaderAuth(AuthBase):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import tempfile
 
 from .errors import ConfigError, LockHeld
+from .state import site_file_name
 
 
 def default_lock_path(site: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", site)[:100] or "default"
-    return os.path.join(tempfile.gettempdir(), f"nbu-push-{slug}.lock")
+    return os.path.join(tempfile.gettempdir(), "nbu-push-" + site_file_name(site, ".lock"))
 
 
 class RunLock:

@@ -66,6 +66,10 @@ def _status_families(report: RunReport) -> Iterator[tuple]:
         ("nbu_push_records_skipped",
          "Malformed records the collector skipped in the last run.",
          lambda o: o.stats.skipped),
+        ("nbu_push_values_skipped",
+         "Values the collector left out in the last run (negative, beyond int64 or not a"
+         " number); their records still count.",
+         lambda o: o.stats.values_skipped),
         ("nbu_push_page_cap_hits",
          "Page loops of the collector stopped by NBU_MAX_PAGES in the last run.",
          lambda o: o.stats.page_cap_hits),

@@ -43,7 +43,7 @@ def with_retries(
     attempt: Callable[[], T],
     backoff: Backoff,
     deadline: Deadline,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> T:
     """Call `attempt` until it returns, raises something other than Retry, or runs out."""
     for number in range(1, backoff.attempts + 1):
@@ -58,7 +58,7 @@ def with_retries(
             remaining = deadline.remaining()
             if remaining is not None and wait >= remaining:
                 raise retry.error from None
-            sleep(wait)
+            (sleep or deadline.sleep)(wait)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -6,12 +6,15 @@ No HTTP or file details live here: those belong to netbackup/ and publish/.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
+import threading
 import time
-from collections.abc import Iterable, Mapping
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
-from typing import Any
+from typing import Any, TypeVar
 
 from .collect import collectors
 from .collect.base import CollectContext, Collector
@@ -26,12 +29,14 @@ from .errors import (
     Incomplete,
     Interrupted,
     NbuPushError,
+    PublishUnavailable,
 )
 from .lock import RunLock
 from .metrics import render
 from .netbackup.client import NetBackupClient
 from .netbackup.session import close_session, open_session
 from .progress import Progress
+from .publish import Sink
 from .report import CollectorOutcome, RunReport
 from .signals import SignalGuard
 from .state import RunState
@@ -40,6 +45,7 @@ from .state import save as save_state
 from .stats import CollectorStats
 
 log = logging.getLogger("nbu_push")
+T = TypeVar("T")
 
 # Publishing may outlast the collection deadline by this much: the status must get out.
 PUBLISH_GRACE_SECONDS = 10.0
@@ -94,11 +100,12 @@ def _after(needed: dict[str, Future[CollectorOutcome]], collector: Collector[Any
 
 
 def collect(settings: Settings, deadline: Deadline, started_at: float,
-            state: RunState | None = None) -> RunReport:
+            state: RunState | None = None,
+            stats: dict[str, CollectorStats] | None = None) -> RunReport:
     """Read NetBackup: open a session, run every collector, close the session."""
     saved = state.collectors if state is not None else {}
     began = time.monotonic()
-    stats = {name: CollectorStats() for name in settings.collectors or collectors()}
+    stats = stats or {name: CollectorStats() for name in settings.collectors or collectors()}
     client = settings.client(deadline, sum(collectors()[name].connections for name in stats))
     report = RunReport(settings.site, started_at, 0.0, None, max_series=settings.max_series)
     logged_in = False
@@ -160,6 +167,9 @@ def collection_exit_code(report: RunReport) -> int:
 def run(settings: Settings, clock=time.time) -> int:
     """Collect, publish everywhere, log one summary line; return the exit code."""
     deadline = Deadline(settings.deadline)
+    if settings.base_url.startswith("http://") and not _loopback(settings.base_url):
+        log.warning("NBU_URL %s is plain http: the API key crosses the network in clear text;"
+                    " use https", settings.base_url)
     if settings.verify is False:
         log.warning("TLS verification is OFF for %s (--insecure): the API key can be"
                     " intercepted; set NBU_CA_BUNDLE instead", settings.base_url)
@@ -167,7 +177,7 @@ def run(settings: Settings, clock=time.time) -> int:
         state, warning = load_state(settings.state_file, settings.site, settings.base_url)
         if warning:
             log.warning("%s", warning, extra={"site": settings.site})
-        report = collect(settings, deadline, clock(), state)
+        report = _collect_within(settings, deadline, clock(), state)
         guard.raising = False  # from here a signal must not tear a write in half
         code = _publish(settings, report, deadline)
         code = _save_state(settings, state, report, code)
@@ -176,12 +186,64 @@ def run(settings: Settings, clock=time.time) -> int:
     summary = " ".join(
         f"{o.name}={'ok' if o.success else 'failed'}({o.stats.records} records,"
         f" {o.stats.requests} requests)" for o in report.outcomes)
-    outcome = "success" if report.success else "partial" if report.partial else "failed"
+    outcome = {EXIT_OK: "success", EXIT_PARTIAL: "partial"}.get(code, "failed")
     log.info("run %s: %s duration=%.2fs exit_code=%d", outcome, summary,
              report.duration_seconds, code,
              extra={"site": settings.site, "exit_code": code,
                     "duration_seconds": round(report.duration_seconds, 3)})
     return code
+
+
+def _loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _in_thread(work: Callable[[], T], name: str) -> tuple[threading.Thread, list]:
+    """Start `work` in a daemon thread; the list receives (True, result) or (False, error).
+
+    A peer that trickles a response resets the socket timeout with every byte, so no timeout
+    bounds a request: the main thread waits for the thread only as long as the run allows,
+    and the process ends with os._exit (cli.main), so a thread left behind cannot hold it.
+    """
+    box: list = []
+
+    def target() -> None:
+        try:
+            box.append((True, work()))
+        except BaseException as exc:  # handed to the main thread
+            box.append((False, exc))
+
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _collect_within(settings: Settings, deadline: Deadline, started_at: float,
+                    state: RunState) -> RunReport:
+    """collect(), but never past the deadline and the cancel grace, whatever the server does."""
+    stats = {name: CollectorStats() for name in settings.collectors or collectors()}
+    thread, box = _in_thread(lambda: collect(settings, deadline, started_at, state, stats),
+                             "collect")
+    try:
+        thread.join(settings.deadline + CANCEL_GRACE_SECONDS + 1)
+    except Interrupted:  # the deadline is cancelled: the collectors stop at their next request
+        thread.join(CANCEL_GRACE_SECONDS + 1)
+    if box:
+        done, value = box[0]
+        if not done:
+            raise value
+        return value
+    reason = deadline.cancelled or f"run deadline ({settings.deadline:g}s) reached"
+    stalled = DeadlineExceeded(f"{reason}; NetBackup stopped answering")
+    log.debug("the collection did not end in time; publishing without it")
+    return RunReport(settings.site, started_at, settings.deadline, None,
+                     [CollectorOutcome(name, False, settings.deadline, stats[name],
+                                       error=stalled) for name in stats],
+                     max_series=settings.max_series)
 
 
 def _save_state(settings: Settings, state: RunState, report: RunReport, code: int) -> int:
@@ -215,6 +277,17 @@ def _lock(settings: Settings) -> RunLock | contextlib.nullcontext:
     return RunLock(settings.lock_file) if settings.lock_file else contextlib.nullcontext()
 
 
+def _publish_within(sink: Sink, payload: bytes, complete: bool, deadline: Deadline) -> None:
+    """sink.publish(), given up (PublishUnavailable) once the publish grace has passed."""
+    thread, box = _in_thread(lambda: sink.publish(payload, complete), f"publish-{sink.name}")
+    thread.join((deadline.remaining() or PUBLISH_GRACE_SECONDS) + 1)
+    if not box:
+        raise PublishUnavailable(f"{sink.name}: no answer within the publish grace")
+    done, value = box[0]
+    if not done:
+        raise value
+
+
 def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
     """Log collector errors, send the payload to every sink; the run's exit code."""
     errors = {id(o.error): o for o in report.outcomes if o.error is not None}
@@ -233,7 +306,7 @@ def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
     publish_deadline = Deadline(max(deadline.remaining() or 0.0, PUBLISH_GRACE_SECONDS))
     for sink in settings.sinks(publish_deadline):
         try:
-            sink.publish(payload, complete=report.success)
+            _publish_within(sink, payload, report.success, publish_deadline)
         except NbuPushError as exc:
             log.error("%s", exc, extra={"sink": sink.name, "site": settings.site})
             if code in (EXIT_OK, EXIT_PARTIAL):

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,14 +23,19 @@ FORMAT = 1
 SYSTEM_DIRECTORY = "/var/lib/nbu-push"
 
 
-def _slug(site: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", site)[:100] or "default"
+def site_file_name(site: str, suffix: str) -> str:
+    """A file name for a site: its safe characters, plus a checksum of the whole name when
+    any were replaced, so that `a/b` and `a_b` never share a lock or a state file."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", site)[:100] or "default"
+    if safe != site:
+        safe += f"-{zlib.crc32(site.encode()):08x}"
+    return safe + suffix
 
 
 def default_path(site: str, environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
     """`$STATE_DIRECTORY` (systemd), else /var/lib/nbu-push when writable, else the user's
     XDG state directory; one file per site."""
-    name = f"{_slug(site)}.json"
+    name = site_file_name(site, ".json")
     systemd = (environ.get("STATE_DIRECTORY") or "").split(":")[0]
     if systemd:
         return os.path.join(systemd, name)

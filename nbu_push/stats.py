@@ -13,6 +13,8 @@ class CollectorStats:
     records: int = 0
     skipped: int = 0
     bytes_received: int = 0
+    values_skipped: int = 0  # values present but unusable (beyond int64, negative); the
+    # record still counts, without that value
     page_cap_hits: int = 0  # cursor chains or offset loops stopped by NBU_MAX_PAGES
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 

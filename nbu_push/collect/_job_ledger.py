@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import msgspec
 
-from ..netbackup.fields import label, number, timestamp
+from ..netbackup.fields import INT64_MAX, label, number, timestamp
 
 MINUTE_MS = 60_000
 GroupKey = tuple[str, str, str]  # job_type, policy_type, status
@@ -73,11 +73,13 @@ def _plus(total: int | None, value: int | None) -> int | None:
 
 
 def _count(value: object, scale: int = 1) -> int | None:
-    """A non-negative amount times `scale`; anything else is absent."""
+    """A non-negative amount times `scale` that fits in int64; anything else is absent."""
     if type(value) is int:  # the common case, without the general coercion
-        return value * scale if value >= 0 else None
+        return value * scale if 0 <= value <= INT64_MAX // scale else None
     parsed = number(value)
-    return None if parsed is None or parsed < 0 else int(parsed * scale)
+    if parsed is None or not 0 <= parsed <= INT64_MAX / scale:
+        return None
+    return int(parsed * scale)
 
 
 def _is_parent(child_count: object) -> bool:
@@ -160,6 +162,7 @@ class JobTally:
 
     _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
     clients: dict[ClientKey, Attempts] = field(default_factory=dict)  # backups by client
+    values_skipped: int = 0  # amounts present but unusable (negative, beyond int64, junk)
 
     def _observe(self, attrs: JobAttributes, end: str) -> None:
         client = label(attrs.clientName, "")
@@ -196,11 +199,15 @@ class JobTally:
                 self._observe(attrs, end)
             if _is_parent(attrs.childCount):  # a parent: its children carry the bytes
                 continue
-            group.transferred_bytes = _plus(group.transferred_bytes,
-                                            _count(attrs.kilobytesTransferred, 1024))
-            group.data_transferred_bytes = _plus(group.data_transferred_bytes,
-                                                 _count(attrs.kilobytesDataTransferred, 1024))
-            group.files = _plus(group.files, _count(attrs.numberOfFiles))
+            kb, kb_data, files = (attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
+                                  attrs.numberOfFiles)
+            transferred, data, count = _count(kb, 1024), _count(kb_data, 1024), _count(files)
+            if ((transferred is None and kb is not None) or (data is None and kb_data is not None)
+                    or (count is None and files is not None)):
+                self.values_skipped += 1
+            group.transferred_bytes = _plus(group.transferred_bytes, transferred)
+            group.data_transferred_bytes = _plus(group.data_transferred_bytes, data)
+            group.files = _plus(group.files, count)
         return skipped
 
     def buckets(self, fallback_minute: int) -> dict[int, dict[GroupKey, JobGroup]]:

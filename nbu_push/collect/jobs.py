@@ -169,6 +169,7 @@ def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int,
         read.error = exc
         if not ordered:
             read.tally, read.read_until = JobTally(), bounds[0]
+    ctx.stats.add(values_skipped=read.tally.values_skipped)
     return read
 
 

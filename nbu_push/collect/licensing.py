@@ -19,7 +19,7 @@ import msgspec
 from ..errors import ApiError
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
-from ..netbackup.fields import capacity, label, number, timestamp
+from ..netbackup.fields import INT64_MAX, capacity, label, number, timestamp
 from ..netbackup.paging import offset_pages
 from .base import CollectContext, Collector, Family
 
@@ -79,7 +79,8 @@ def entitled_bytes(attrs: EntitlementAttributes) -> int | None:
     count, multiplier = number(attrs.licenseCount), number(attrs.countMultiplier)
     if count is None or count < 0:
         return None
-    return int(count * (1 if multiplier is None or multiplier <= 0 else multiplier) * TIB)
+    total = count * (1 if multiplier is None or multiplier <= 0 else multiplier) * TIB
+    return int(total) if total <= INT64_MAX else None
 
 
 @dataclass
@@ -93,7 +94,7 @@ class Licensing:
             attrs = record.attributes
             used_mb = number(attrs.masterConsumptionMB) if attrs is not None else None
             primary = label(record.id, "")
-            if used_mb is None or used_mb < 0 or not primary:
+            if used_mb is None or not 0 <= used_mb <= INT64_MAX / MIB or not primary:
                 skipped += 1
                 continue
             self.used_bytes[primary] = int(used_mb * MIB)

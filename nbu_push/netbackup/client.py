@@ -99,8 +99,9 @@ class NetBackupClient:
             try:
                 response = self.session.request(
                     method, url, data=data, headers=headers, auth=auth, verify=self.verify,
-                    timeout=self.deadline.cap(self.timeout),
+                    timeout=self.deadline.cap(self.timeout), allow_redirects=False,
                 )
+                received = len(response.content)  # read here: a broken body is a transport error
             except requests.exceptions.SSLError as exc:
                 raise ApiError(f"{method} {path}: {describe_transport_error(exc)}") from None
             except TRANSPORT_ERRORS as exc:
@@ -111,9 +112,15 @@ class NetBackupClient:
                 if not retry:
                     raise unreachable from None
                 raise Retry(unreachable) from None
+            except requests.exceptions.RequestException as exc:  # e.g. an invalid gzip body
+                raise ApiError(f"{method} {path}: {describe_transport_error(exc)}") from None
             self._observe_date(response.headers.get("Date"))
             if stats is not None:
-                stats.add(bytes_received=len(response.content))
+                stats.add(bytes_received=received)
+            if 300 <= response.status_code < 400:  # never follow: the key must stay here
+                raise ApiError(f"{method} {path}: HTTP {response.status_code}: redirected to"
+                               f" {response.headers.get('Location', '?')}; set NBU_URL to the"
+                               " address that answers", response.status_code)
             if response.status_code < 400:
                 return response
             error = error_for_response(method, path, response)

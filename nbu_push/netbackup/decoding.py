@@ -55,7 +55,9 @@ def page_decoder(record_type: type[R]) -> Callable[[bytes, str], Page[R]]:
         page: Any
         try:
             page = whole.decode(body)
-            records, skipped = page.data or [], 0
+            if page.data is None:  # an error object, or `data: null`: not an empty list
+                raise ApiError(f"{what}: the response has no `data` list")
+            records, skipped = page.data, 0
         except msgspec.DecodeError as exc:
             if not isinstance(exc, msgspec.ValidationError):
                 raise ApiError(f"{what}: malformed JSON") from None
@@ -63,8 +65,10 @@ def page_decoder(record_type: type[R]) -> Callable[[bytes, str], Page[R]]:
                 page = raw.decode(body)
             except msgspec.ValidationError:
                 raise ApiError(f"{what}: the response is not a NetBackup list page") from None
+            if page.data is None:
+                raise ApiError(f"{what}: the response has no `data` list") from None
             records, skipped = [], 0
-            for item in page.data or []:
+            for item in page.data:
                 try:
                     records.append(single.decode(item))
                 except msgspec.ValidationError:

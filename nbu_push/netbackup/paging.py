@@ -42,6 +42,9 @@ def cursor_pages(
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"GET {path}: stopped")
         page = _fetch(client, path, query, decode, stats)
+        if not page.records and not page.skipped and page.next_cursor is not None:
+            raise ApiError(f"GET {path}: page {number} is empty but names a next page; the"
+                           " list would be cut short")
         yield page
         if (not page.records and not page.skipped) or page.next_cursor is None:
             return
@@ -68,8 +71,13 @@ def offset_pages(
     for _ in range(max_pages):
         query = {**params, "page[limit]": limit, "page[offset]": offset}
         page = _fetch(client, path, query, decode, stats)
-        yield page
         received = len(page.records) + page.skipped
+        if received > limit:
+            raise ApiError(f"GET {path}: {received} records on a page of {limit}")
+        if not received and page.count is not None and offset < page.count:
+            raise ApiError(f"GET {path}: the count says {page.count} records, only {offset}"
+                           " were delivered")
+        yield page
         offset += received
         if not received:
             return

@@ -60,6 +60,8 @@ def describe_transport_error(exc: requests.RequestException) -> str:
         return "read timeout"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "connection broken mid-response"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "the response body could not be decoded (invalid compression)"
     if isinstance(exc, requests.exceptions.ConnectionError):
         text = str(exc)
         for marker in ("Connection refused", "Name or service not known", "reset by peer",

@@ -29,11 +29,11 @@ def is_valid(text: str) -> bool:
 def merge(previous: bytes, update: bytes) -> bytes:
     """`update` plus every family of `previous` that `update` does not carry.
 
-    An unparseable `previous` is dropped: node_exporter would skip it anyway.
+    Each family of `previous` is checked on its own: one unparseable family is dropped (as
+    node_exporter would drop the whole file), the others' last good data stays.
     """
     old_text = previous.decode("utf-8", errors="replace")
-    if not old_text or not is_valid(old_text):
-        return update
     new_names = family_blocks(update.decode("utf-8")).keys()
-    kept = [block for name, block in family_blocks(old_text).items() if name not in new_names]
+    kept = [block for name, block in family_blocks(old_text).items()
+            if name not in new_names and is_valid(block)]
     return update + "".join(kept).encode("utf-8")

@@ -14,7 +14,7 @@ import requests
 from ..deadline import Deadline
 from ..errors import PublishError, PublishUnavailable
 from ..http import basic_or_bearer, new_session
-from ..retry import Backoff, Retry, with_retries
+from ..retry import Backoff, Retry, parse_retry_after, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +64,25 @@ class PushgatewaySink:
             try:
                 response = self.session.request(
                     method, self.url, data=payload, verify=self.verify,
-                    timeout=self.deadline.cap(self.timeout),
+                    timeout=self.deadline.cap(self.timeout), allow_redirects=False,
                     headers={"Content-Type": CONTENT_TYPE} if payload is not None else {},
                 )
+                reason = " ".join(response.text.split())[:300] or response.reason
             except requests.exceptions.SSLError:
                 raise PublishError(f"{where}: TLS verification failed") from None
             except requests.exceptions.RequestException as exc:
                 raise Retry(PublishUnavailable(f"{where}: {type(exc).__name__}")) from None
-            if response.status_code < 300:
+            status = response.status_code
+            if status < 300:
                 return
-            reason = " ".join(response.text.split())[:300] or response.reason
-            error = PublishError(f"{where}: HTTP {response.status_code}: {reason}")
-            if response.status_code >= 500:
-                raise Retry(PublishUnavailable(str(error)))
+            if status < 400:  # a redirected PUT may arrive as a GET without a body: never
+                raise PublishError(f"{where}: HTTP {status}: redirected to"
+                                   f" {response.headers.get('Location', '?')}; set"
+                                   " PUSHGATEWAY_URL to the address that answers")
+            error = PublishError(f"{where}: HTTP {status}: {reason}")
+            if status >= 500 or status == 429:
+                raise Retry(PublishUnavailable(str(error)),
+                            parse_retry_after(response.headers.get("Retry-After")))
             raise error
 
         with_retries(attempt, self.backoff, self.deadline)

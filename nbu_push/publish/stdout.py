@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -9,5 +10,10 @@ class StdoutSink:
     name = "stdout"
 
     def publish(self, payload: bytes, complete: bool) -> None:
-        sys.stdout.buffer.write(payload)
-        sys.stdout.buffer.flush()
+        try:
+            sys.stdout.buffer.write(payload)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # `nbu-push --dry-run | head`: the reader has what it wanted
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # later flushes must not fail again
+            os.close(devnull)

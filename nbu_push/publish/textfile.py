@@ -16,7 +16,10 @@ def write_atomic(path: str, payload: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)  # a leftover, or a planted link: unlink never follows it
+        # O_EXCL | O_NOFOLLOW: never write through a link someone made at the temp name
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)  # defeat the umask
             handle.write(payload)

@@ -345,14 +345,15 @@ def finished_job(job_id: int, end_ms: int, rng: random.Random, base: str,
                  **fields: object) -> Job:
     """One ended leaf job (DONE unless `fields` say otherwise), rendered with all attributes."""
     values: dict = {"state": "DONE", "status": 0, "job_type": "BACKUP",
-                    "policy_type": "STANDARD", "client": f"client{rng.randint(1, 400):03d}"
-                    ".example.com", "kb": rng.randint(0, 80_000_000), "files": rng.randint(0, 9999)}
+                    "policy_type": "STANDARD",
+                    "client": f"client{rng.randint(1, 400):03d}.example.com",
+                    "kb": rng.randint(0, 80_000_000), "files": rng.randint(0, 9999)}
     values.update(fields)
     job = Job(job_id, end_ms, end_ms - rng.randint(30_000, 3_600_000), values["state"],
               int(values["status"]), str(values["job_type"]), str(values["policy_type"]),
               str(values["client"]), int(values.get("parent_id", job_id)),
               int(values.get("child_count", 0)), int(values["kb"]),
-              int(values["kb"] * 0.4), int(values["files"]))
+              int(values["kb"]) * 2 // 5, int(values["files"]))
     job.rendered = render_job(job, base, rng)
     return job
 
