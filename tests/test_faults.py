@@ -335,3 +335,19 @@ def test_secrets_never_in_dry_run_or_debug_logs(tmp_path):
                                       PUSHGATEWAY_URL=f"http://127.0.0.1:{free_port()}"))
     assert result.code == 0
     assert_no_secret(result.output)
+
+
+def test_3_a_partial_run_leaves_no_stale_series_on_the_gateway(tmp_path, gateway):
+    """A collector that succeeds with no series while another fails: the gateway drops the
+    quiet collector's old series, as the textfile does, and keeps the failed one's data."""
+    pair = Pair(tmp_path, gateway)
+    assert family(pair.pushed_before, "nbu_storage_unit_") != {}
+    with Simulator(jobs=JOBS, seed=2, units=0, api_key=SECRET_KEY,
+                   faults=Faults(always_503=True, path="/admin/jobs")) as sim:
+        result = pair.faulty(sim)
+    assert result.code == 3, result.stderr
+    for after, before in ((pair.after, pair.before), (pair.pushed_after, pair.pushed_before)):
+        assert family(after, "nbu_storage_unit_") == {}  # none now: none published
+        assert data_of(after, "jobs") == data_of(before, "jobs") != {}  # kept
+    assert {k: v for k, v in pair.pushed_after.items() if k[0] != "nbu_push_duration_seconds"} \
+        == {k: v for k, v in pair.after.items() if k[0] != "nbu_push_duration_seconds"}

@@ -105,6 +105,26 @@ def test_bearer_token_and_grouping_url(requests_mock):
     assert request.headers["Authorization"] == "Bearer tok-123"
     assert request.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert request.verify == "/etc/ca.pem"
+    requests_mock.get("https://pg.example.com:9091/api/v1/metrics", json={"data": [
+        {"labels": {"job": "nbu-push", "site": "a/b c"},
+         "kept": {"type": "GAUGE", "help": "h",
+                  "metrics": [{"labels": {"job": "nbu-push", "instance": "", "site": "a/b c"},
+                               "value": "7"}]},
+         "x": {"type": "GAUGE", "help": "old", "metrics": [{"labels": {}, "value": "0"}]},
+         "push_time_seconds": {"type": "GAUGE", "help": "", "metrics": []}},
+        {"labels": {"job": "nbu-push", "site": "other"},
+         "theirs": {"type": "GAUGE", "help": "", "metrics": [{"labels": {}, "value": "1"}]}}]})
+    sink.publish(b"# HELP x new\n# TYPE x gauge\nx 1\n", complete=False)
+    assert requests_mock.last_request.method == "PUT"  # the group merged: PUT, not POST
+    body = requests_mock.last_request.body.decode()
+    assert "x 1.0" in body or "x 1\n" in body
+    assert 'kept{site="a/b c"} 7.0' in body and "theirs" not in body and "push_time" not in body
+    assert body.count("# HELP x ") == 1
+
+
+def test_a_gateway_that_will_not_be_read_gets_a_post(requests_mock):
+    sink = PushgatewaySink("http://pg:9091", "nbu-push", {"site": "s"})
+    requests_mock.get("http://pg:9091/api/v1/metrics", status_code=403)
     requests_mock.post(ANY, status_code=200)
     sink.publish(b"x 1\n", complete=False)
     assert requests_mock.last_request.method == "POST"

@@ -1,4 +1,4 @@
-"""Pushgateway: PUT the whole registry on success, POST the status families otherwise.
+"""Pushgateway: PUT the whole registry; on a partial or failed run, merged with the group.
 
 The body is sent as given (no second serialization). Job and grouping values go in the
 URL base64-encoded (`job@base64/...`), which is valid for any value, `/` and spaces included.
@@ -10,11 +10,14 @@ import base64
 import logging
 
 import requests
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from ..deadline import Deadline
 from ..errors import PublishError, PublishUnavailable
 from ..http import basic_or_bearer, new_session
 from ..retry import Backoff, Retry, parse_retry_after, with_retries
+from .exposition import merge
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,45 @@ def group_url(base_url: str, job: str, grouping_key: dict[str, str]) -> str:
     for name, value in sorted(grouping_key.items()):
         url += f"/{name}@base64/{_b64(value)}"
     return url
+
+
+GATEWAY_FAMILIES = ("push_time_seconds", "push_failure_time_seconds")
+
+
+def group_exposition(groups: list, labels: dict[str, str]) -> bytes:
+    """The families of the group with exactly `labels`, from `GET /api/v1/metrics`, as text
+    (without the `job` and `instance` labels the gateway adds); empty when there is none."""
+    families: list[Metric] = []
+    for group in groups:
+        if not isinstance(group, dict) or group.get("labels") != labels:
+            continue
+        for name, family in group.items():
+            if name in GATEWAY_FAMILIES or not isinstance(family, dict):
+                continue
+            metrics = family.get("metrics")
+            if not isinstance(metrics, list) or family.get("type") not in ("GAUGE", "COUNTER"):
+                continue
+            samples = []
+            for metric in metrics:
+                series = {k: v for k, v in metric.get("labels", {}).items()
+                          if k not in ("job", "instance")}
+                samples.append((series, float(metric.get("value", "nan"))))
+            names = sorted({k for series, _ in samples for k in series})
+            made: CounterMetricFamily | GaugeMetricFamily = (
+                CounterMetricFamily(name, family.get("help", ""), labels=names)
+                if family["type"] == "COUNTER"
+                else GaugeMetricFamily(name, family.get("help", ""), labels=names))
+            for series, value in samples:
+                made.add_metric([series.get(k, "") for k in names], value)
+            families.append(made)
+
+    class Fixed:
+        def collect(self) -> list[Metric]:
+            return families
+
+    registry = CollectorRegistry()
+    registry.register(Fixed())
+    return generate_latest(registry)
 
 
 class PushgatewaySink:
@@ -51,6 +93,7 @@ class PushgatewaySink:
     ) -> None:
         self.base_url = base_url
         self.url = group_url(base_url, job, grouping_key)
+        self.labels = {"job": job, **grouping_key}
         self.timeout = timeout
         self.deadline = deadline or Deadline(None)
         self.backoff = backoff or Backoff()
@@ -88,7 +131,40 @@ class PushgatewaySink:
         with_retries(attempt, self.backoff, self.deadline)
 
     def publish(self, payload: bytes, complete: bool) -> None:
-        self._send("PUT" if complete else "POST", payload)
+        """A complete payload replaces the group. Otherwise the group is read back and the
+        families the payload lacks (the failed collectors' last good data) are kept, the
+        way the textfile is merged: a POST cannot do it, as a family the payload carries
+        without samples (a quiet collector) would leave its old series in place."""
+        if complete:
+            self._send("PUT", payload)
+            return
+        try:
+            previous = self._group()
+        except PublishError as exc:  # e.g. a proxy that forbids the API: merge on the gateway
+            log.debug("cannot read the group back (%s); POSTing instead", exc)
+            self._send("POST", payload)
+            return
+        self._send("PUT", merge(previous, payload))
+
+    def _group(self) -> bytes:
+        """This group's families as the exposition they were pushed in."""
+        where = f"Pushgateway GET {self.base_url}/api/v1/metrics"
+
+        def attempt() -> bytes:
+            try:
+                response = self.session.get(self.base_url.rstrip("/") + "/api/v1/metrics",
+                                            verify=self.verify, allow_redirects=False,
+                                            timeout=self.deadline.cap(self.timeout))
+                document = response.json() if response.status_code == 200 else None
+            except requests.exceptions.RequestException as exc:
+                raise Retry(PublishUnavailable(f"{where}: {type(exc).__name__}")) from None
+            except ValueError:
+                raise PublishError(f"{where}: not JSON") from None
+            if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+                raise PublishError(f"{where}: HTTP {response.status_code}")
+            return group_exposition(document["data"], self.labels)
+
+        return with_retries(attempt, self.backoff, self.deadline)
 
     def delete(self) -> None:
         """Remove the whole group, e.g. when a NetBackup primary is retired."""
