@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
 REDACTED = "<redacted>"
+WHOLE_WORD_BELOW = 8  # shorter secrets are redacted only where they stand as a whole word
 FIELDS = ("site", "collector", "duration_seconds", "http_status", "exit_code", "sink")
 
 
@@ -23,7 +25,11 @@ class RedactingFilter(logging.Filter):
         if self.secrets:
             message = record.getMessage()
             for secret in self.secrets:
-                message = message.replace(secret, REDACTED)
+                if len(secret) >= WHOLE_WORD_BELOW:
+                    message = message.replace(secret, REDACTED)
+                else:  # replacing every "ab" would garble the line and give the secret away
+                    message = re.sub(rf"(?<![\w]){re.escape(secret)}(?![\w])", REDACTED,
+                                     message)
             record.msg, record.args = message, None
             if record.exc_info:
                 record.exc_info = None  # tracebacks may quote secrets; never print them

@@ -81,7 +81,7 @@ def test_licensing_pages_without_pagination_meta(monkeypatch):
     with Simulator(jobs=10) as sim:
         data, stats = run_collector("licensing", sim)
         expected = sim.expected_series()["licensing"]
-    assert stats.pages == 3  # capacity: 1 page; entitlements: 2 + 1
+    assert stats.pages == 4  # capacity: 1 page (it has a count); entitlements: 2, 1, 0
     assert published("licensing", data) == expected
 
 
@@ -160,7 +160,8 @@ MALFORMED = [
 def test_malformed_records_are_skipped_and_counted(requests_mock, name, path, page, skipped,
                                                    expected):
     base = "https://nbu:1556/netbackup"
-    requests_mock.get(base + path, json=page)
+    requests_mock.get(base + path, json=lambda request, context: (
+        page if request.qs.get("page[offset]", ["0"]) == ["0"] else {**page, "data": []}))
     requests_mock.get(base + "/licensing/capacity", json={"data": []})
     client = NetBackupClient(base)
     client.set_credential("key")

@@ -234,9 +234,11 @@ def test_slices_fall_back_to_equal_time_without_counts(requests_mock):
         "11:00:00.000z", "11:15:00.000z", "11:30:00.000z", "11:45:00.000z"]
 
 
-def test_offset_paging_without_a_count_stops_at_a_short_page(requests_mock):
+def test_offset_paging_without_a_count_reads_until_an_empty_page(requests_mock):
+    """A server whose own page (100) is smaller than the one asked for (500), and that sends
+    no count: a short page is no proof of the end, an empty one is."""
     units = [{"id": f"u{i}", "attributes": {"name": f"u{i}"}} for i in range(700)]
     requests_mock.get(BASE + "/storage/storage-units", json=lambda r, c: {
-        "data": units[int(r.qs["page[offset]"][0]):int(r.qs["page[offset]"][0]) + 500]})
+        "data": units[int(r.qs["page[offset]"][0]):int(r.qs["page[offset]"][0]) + 100]})
     summary = collect_storage(client(), CollectContext(now=NOW))
-    assert len(summary.units) == 700 and requests_mock.call_count == 2
+    assert len(summary.units) == 700 and requests_mock.call_count == 8

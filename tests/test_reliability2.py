@@ -346,3 +346,23 @@ def test_a_gateway_echoing_basic_credentials_has_them_redacted(fault_server, sim
     assert result.code == 1 and "HTTP 400" in result.stderr
     assert base64.b64encode(b"nbu:pg-Sekret-9").decode() not in result.stderr
     assert "<redacted>" in result.stderr
+
+
+def test_a_short_secret_is_redacted_only_as_a_whole_word(caplog):
+    import logging
+
+    from nbu_push.logs import RedactingFilter
+
+    record = logging.LogRecord("t", logging.INFO, "", 0, "tab ab cab (ab) and 'ab'", None, None)
+    RedactingFilter(["ab", "a-long-secret-9"]).filter(record)
+    assert record.getMessage() == "tab <redacted> cab (<redacted>) and '<redacted>'"
+
+
+def test_a_full_cursor_page_without_pagination_is_the_last(requests_mock):
+    """Trusted, and said in docs/reliability.md: the contract has no total to check."""
+    from nbu_push.collect.jobs import decode_jobs_page
+
+    requests_mock.get(BASE + "/admin/jobs", json={"data": [{"attributes": {}}] * 100})
+    pages = list(cursor_pages(client(), "/admin/jobs", {}, decode_jobs_page,
+                              CollectorStats(), 10))
+    assert len(pages) == 1 and requests_mock.call_count == 1

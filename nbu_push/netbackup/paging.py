@@ -66,7 +66,9 @@ def offset_pages(
     max_pages: int,
     limit: int = STORAGE_PAGE_LIMIT,
 ) -> Iterator[Page[R]]:
-    """Advance `page[offset]` by the records received until `meta.pagination.count`."""
+    """Advance `page[offset]` by the records received until `meta.pagination.count`, or,
+    without a count, until an empty page: a short page proves nothing when the server's
+    page may be smaller than the one asked for."""
     offset = 0
     for _ in range(max_pages):
         query = {**params, "page[limit]": limit, "page[offset]": offset}
@@ -81,10 +83,7 @@ def offset_pages(
         offset += received
         if not received:
             return
-        if page.count is not None:
-            if offset >= page.count:
-                return
-        elif received < limit:
+        if page.count is not None and offset >= page.count:
             return
     stats.add(page_cap_hits=1)
     raise ApiError(f"GET {path}: more than {max_pages} pages (raise NBU_MAX_PAGES)")
