@@ -46,10 +46,27 @@ def start_simulator(jobs: int, latency_ms: float, burst: float) -> tuple[subproc
     return proc, json.loads(proc.stdout.readline())
 
 
+def run_bare(info: dict, concurrency: str) -> Measurement:
+    """bench/bare.py as a process, timed like nbu-push (spawn to exit)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__),
+                                                              "bare.py"),
+                                 info["url"], info["api_key"], info["ca_file"],
+                                 concurrency or "4"], stdout=out)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        jobs = int(out.read().split()[0])
+    return Measurement(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, 0, 0.0,
+                       jobs, os.waitstatus_to_exitcode(status), {})
+
+
 def run_once(info: dict, env_extra: dict[str, str]) -> Measurement:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NBU_", "PUSHGATEWAY_"))}
+    # every repeat is a first run: it reads NBU_JOB_BACKFILL (24 h), all the jobs served
     env.update(NBU_URL=info["url"], NBU_API_KEY=info["api_key"], NBU_CA_BUNDLE=info["ca_file"],
-               NBU_SITE="bench", **env_extra)
+               NBU_SITE="bench", NBU_STATE_FILE="off", **env_extra)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "nbu_push", "--dry-run"], env=env,
@@ -72,8 +89,8 @@ def run_once(info: dict, env_extra: dict[str, str]) -> Measurement:
                 requests[collector] = int(sample.value)
             if sample.name == "nbu_push_collector_duration_seconds":
                 seconds[collector] = sample.value
-            if sample.name in ("nbu_push_api_requests", "nbu_push_api_received_bytes",
-                               "nbu_push_records_read"):
+            if sample.name in ("nbu_push_api_requests", "nbu_push_api_received_bytes") or (
+                    sample.name == "nbu_push_records_read" and collector == "jobs"):
                 values[sample.name] = values.get(sample.name, 0) + sample.value
     return Measurement(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
                        int(values["nbu_push_api_requests"]),
@@ -99,9 +116,10 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python"
           f" {platform.python_version()}, {platform.platform()}; burst {args.burst:g},"
           f" slicing {args.slicing or 'default'}, collectors {args.collectors or 'all'}")
-    print("| jobs | latency | K | wall s (best / median) | CPU s | peak RSS MiB | requests |"
+    print("| jobs served | jobs read | latency | K | nbu-push wall s (best / median) | bare"
+          " client wall s (best / median) | ratio (medians) | CPU s | peak RSS MiB | requests |"
           " received MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for latency in (float(v) for v in args.latency.split(",")):
         for jobs in (int(v) for v in args.jobs.split(",")):
             simulator, info = start_simulator(jobs, latency, args.burst)
@@ -112,16 +130,23 @@ def main() -> None:
                     env["NBU_JOB_SLICING"] = args.slicing
                 if args.collectors:
                     env["NBU_COLLECTORS"] = args.collectors
-                runs = sorted((run_once(info, env) for _ in range(args.repeat)),
-                              key=lambda m: m.wall)
+                runs, bare = [], []
+                for _ in range(args.repeat):  # interleaved: both see the same machine
+                    runs.append(run_once(info, env))
+                    bare.append(run_bare(info, concurrency))
+                runs.sort(key=lambda m: m.wall)
+                bare.sort(key=lambda m: m.wall)
             finally:
                 simulator.terminate()
                 simulator.wait()
             best, median = runs[0], runs[len(runs) // 2]
-            print(f"| {jobs:,} | {latency:g} ms | {concurrency or 'default'} |"
-                  f" {best.wall:.2f} / {median.wall:.2f} | {best.cpu:.2f} |"
-                  f" {max(r.max_rss_mib for r in runs):.1f} | {best.requests} |"
-                  f" {best.received_mib:.1f} |", flush=True)
+            base, base_median = bare[0], bare[len(bare) // 2]
+            assert base.jobs == best.jobs, (base.jobs, best.jobs)  # the same jobs were read
+            print(f"| {jobs:,} | {best.jobs:,} | {latency:g} ms | {concurrency or 'default'} |"
+                  f" {best.wall:.2f} / {median.wall:.2f} | {base.wall:.2f} /"
+                  f" {base_median.wall:.2f} | {median.wall / base_median.wall:.2f} |"
+                  f" {best.cpu:.2f} | {max(r.max_rss_mib for r in runs):.1f} |"
+                  f" {best.requests} | {best.received_mib:.1f} |", flush=True)
             if args.per_collector:
                 for name, (sent, took) in median.per_collector.items():
                     print(f"|   | collector `{name}` | | {took:.3f} s | | | {sent} | |")

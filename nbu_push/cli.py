@@ -21,7 +21,7 @@ from .config import (
     settings_from,
 )
 from .errors import EXIT_CODES, EXIT_CONFIG, EXIT_FAILED, ConfigError, NbuPushError
-from .logs import add_secrets, setup_logging
+from .logs import add_secrets, set_site, setup_logging
 
 log = logging.getLogger("nbu_push")
 
@@ -73,7 +73,8 @@ def _with_options(function: Callable) -> Callable:
     return function
 
 
-@click.command(epilog=_epilog(), context_settings={"max_content_width": 100})
+@click.command(epilog=_epilog(), context_settings={"max_content_width": 100,
+                                                  "help_option_names": ["-h", "--help"]})
 @_with_options
 @click.version_option(__version__, prog_name="nbu-push")
 @click.pass_context
@@ -113,6 +114,7 @@ def _main(ctx: click.Context, demo: bool, delete: bool, raw: dict) -> int:
             raw.update(overrides, site=raw.get("site") or "demo")
         settings = settings_from(raw)
         add_secrets(settings.secrets())
+        set_site(settings.site)
         return run(settings)
     except NbuPushError as exc:
         label = "configuration error" if isinstance(exc, ConfigError) else "error"

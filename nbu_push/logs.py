@@ -49,12 +49,37 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class SiteFilter(logging.Filter):
+    """Give every record the run's site, so that several primaries in one syslog can be told
+    apart (text lines show it in brackets; JSON has it as a field)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.site: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.site and not hasattr(record, "site"):
+            record.site = self.site
+        site = getattr(record, "site", None)
+        record.site_prefix = f"[{site}] " if site else ""
+        return True
+
+
+SITE = SiteFilter()
+
+
+def set_site(site: str) -> None:
+    SITE.site = site
+
+
 def setup_logging(log_format: str, level: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(site_prefix)s%(message)s"))
+    handler.addFilter(SITE)
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

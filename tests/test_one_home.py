@@ -131,3 +131,25 @@ def test_help_imports_neither_requests_nor_prometheus_client():
                             env=clean_env(), timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "[]"
+
+
+def test_dash_h_is_help():
+    result = nbu_push("-h", env=clean_env())
+    assert result.code == 0 and "Usage: nbu-push" in result.stdout
+
+
+def test_text_logs_name_the_site(simulator):
+    from .cli import sim_env
+
+    result = nbu_push("--dry-run", env=sim_env(simulator, NBU_SITE="primary-07"))
+    assert result.code == 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and all("[primary-07] " in line for line in lines)
+
+
+def test_the_package_declares_its_licence():
+    from importlib.metadata import metadata
+
+    info = metadata("nbu-push")
+    assert info["License"] == "Apache-2.0"
+    assert (README.parent / "LICENSE").read_text().lstrip().startswith("Apache License")

@@ -145,9 +145,10 @@ def minute_of(token: object) -> int | None:
     """The minute (Unix ms) a job ended, from the token `JobTally` keeps for it."""
     if not isinstance(token, str):
         return None
-    if len(token) == 16:  # "2026-12-02T05:34", the prefix of a UTC ...Z time
+    if len(token) in (13, 16):  # "2026-12-02T05:34" or "2026-12-02T05", of a UTC ...Z time
+        layout = "%Y-%m-%dT%H:%M" if len(token) == 16 else "%Y-%m-%dT%H"
         try:
-            moment = datetime.strptime(token, "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)
+            moment = datetime.strptime(token, layout).replace(tzinfo=timezone.utc)
         except ValueError:
             return None
         return int(moment.timestamp()) * 1000
@@ -162,6 +163,11 @@ class JobTally:
 
     _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
     clients: dict[ClientKey, Attempts] = field(default_factory=dict)  # backups by client
+    # Jobs that ended before this minute (ISO "YYYY-MM-DDTHH:MM", UTC) fall out of every
+    # window once the read is complete and are not counted: they are tallied by the hour, so
+    # memory does not grow with the length of a backfill (while a backfill is catching up,
+    # its window may start up to an hour late; docs/state.md).
+    stale_before: str | None = None
     values_skipped: int = 0  # amounts present but unusable (negative, beyond int64, junk)
 
     def _observe(self, attrs: JobAttributes, end: str) -> None:
@@ -184,6 +190,9 @@ class JobTally:
             end = attrs.endTime
             # The minute prefix of a UTC time; anything else is kept whole and parsed later.
             minute = end[:16] if type(end) is str and end[-1:] == "Z" else end
+            if self.stale_before is not None and type(minute) is str and (
+                    len(minute) == 16 and minute < self.stale_before):
+                minute = minute[:13]  # "2026-12-02T05": the hour
             raw_key: Hashable = (attrs.jobType, attrs.policyType, attrs.status, minute)
             try:
                 group = self._raw.get(raw_key)

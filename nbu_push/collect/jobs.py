@@ -141,11 +141,11 @@ def _end_of(record: JobRecord) -> str | None:
 
 
 def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int],
-                cancel: threading.Event) -> SliceRead:
+                cancel: threading.Event, stale_before: str | None = None) -> SliceRead:
     """One cursor chain over a slice, in `endTime` order, so that whatever stops it, the
     slice is read completely up to the last `endTime` seen: a page's jobs are folded except
     those ending exactly when its last job ends (the next page may hold more of them)."""
-    read = SliceRead(bounds, JobTally(), bounds[0])
+    read = SliceRead(bounds, JobTally(stale_before=stale_before), bounds[0])
     held: list[JobRecord] = []
     ordered = True  # every job had a readable endTime, so partial progress is exact
     params = {"filter": slice_filter(*bounds), "sort": "endTime"}
@@ -181,10 +181,18 @@ class JobsSummary:
     observed: dict[ClientKey, list[Attempts]] = field(default_factory=dict)  # backups per
     # client and policy in the time ranges this run kept (for the clients collector)
 
+    _windows: dict[float, dict[GroupKey, JobGroup]] = field(default_factory=dict, repr=False)
+
+    def window(self, seconds: float) -> dict[GroupKey, JobGroup]:
+        """The groups of one window, summed once (four families read each)."""
+        if seconds not in self._windows:
+            self._windows[seconds] = self.ledger.window(seconds)
+        return self._windows[seconds]
+
     @property
     def groups(self) -> dict[GroupKey, JobGroup]:
         """The first window's groups."""
-        return self.ledger.window(self.windows[0][1])
+        return self.window(self.windows[0][1])
 
     @property
     def catching_up(self) -> bool:
@@ -205,8 +213,8 @@ def _ledger(ctx: CollectContext, target_ms: int) -> JobLedger:
     return JobLedger(target_ms - int(backfill * 1000), floor_minute(target_ms))
 
 
-def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, int]]
-          ) -> list[SliceRead]:
+def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, int]],
+          stale_before: str | None = None) -> list[SliceRead]:
     """Every gap cut into slices (NBU_CONCURRENCY in all, by length), read in parallel."""
     total = sum(end - start for start, end in gaps)
     with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="jobs") as pool:
@@ -215,7 +223,8 @@ def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, in
             max(1, round(ctx.concurrency * (end - start) / total)))]
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
-        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel) for bounds in slices]
+        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel, stale_before)
+                   for bounds in slices]
         for future in as_completed(futures):
             if future.result().error is not None:
                 cancel.set()  # the other chains stop at their next page
@@ -232,8 +241,11 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     if target_ms <= ledger.watermark_ms:  # nothing new (or the primary's clock went back)
         return summary
     before = (ledger.watermark_ms, list(ledger.read_ahead))
+    keep_from = min(ledger.counting_from_ms,  # older: outside every window and uncounted
+                    target_ms - int(max(seconds for _, seconds in ctx.windows) * 1000))
+    stale_before = _as_datetime(floor_minute(keep_from)).strftime("%Y-%m-%dT%H:%M")
     errors: list[BaseException] = []
-    for read in _read(client, ctx, ledger.gaps(target_ms)):
+    for read in _read(client, ctx, ledger.gaps(target_ms), stale_before):
         start, _ = read.bounds
         if read.read_until > start:
             ledger.add(read.tally.buckets(floor_minute(read.read_until - 1)), start,
@@ -269,7 +281,7 @@ def _window_label(summary: JobsSummary) -> tuple[str, ...]:
 def _per_window(summary: JobsSummary) -> Iterator[tuple[tuple[str, ...], dict]]:
     several = len(summary.windows) > 1
     for name, seconds in summary.windows:
-        yield ((name,) if several else ()), summary.ledger.window(seconds)
+        yield ((name,) if several else ()), summary.window(seconds)
 
 
 def _window_gauge(name: str, documentation: str, attribute: str) -> Family[JobsSummary]:

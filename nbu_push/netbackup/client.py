@@ -99,9 +99,9 @@ class NetBackupClient:
             try:
                 response = self.session.request(
                     method, url, data=data, headers=headers, auth=auth, verify=self.verify,
-                    timeout=self.deadline.cap(self.timeout), allow_redirects=False,
+                    timeout=self.deadline.cap(self.timeout), allow_redirects=False, stream=True,
                 )
-                received = len(response.content)  # read here: a broken body is a transport error
+                received = _read_body(response)  # here: a broken body is a transport error
             except requests.exceptions.SSLError as exc:
                 raise ApiError(f"{method} {path}: {describe_transport_error(exc)}") from None
             except TRANSPORT_ERRORS as exc:
@@ -155,6 +155,16 @@ class NetBackupClient:
         netbackup/decoding.py instead)."""
         response = self.request("POST", path, body=body, **kwargs)
         return decode_object(response, f"POST {path}")
+
+
+def _read_body(response: requests.Response) -> int:
+    """Read the body in one call (requests' `.content` reads 10 KB chunks, the largest cost
+    of a page after decoding), keep it as `.content`, give the connection back."""
+    body = response.raw.read(decode_content=True)
+    response._content = body  # what `.content`, `.text` and `.json()` return from now on
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests keeps no API
+    response.close()  # the body is read: this returns the connection to the pool
+    return len(body)
 
 
 def decode_object(response: requests.Response, what: str) -> dict:

@@ -1,0 +1,107 @@
+"""The bare baseline: the smallest correct reader of the same jobs, for side-by-side timing.
+
+One requests.Session, NBU_CONCURRENCY threads over equal-count slices of the same interval
+nbu-push reads on a first run ([now - 24h, now - 2m) on the primary's clock), each body read
+with one raw read and decoded with a field-selective msgspec struct, totals by (jobType,
+policyType, status). No retries, no metrics, no state, no other collector.
+
+    python bench/bare.py URL API_KEY CA_FILE [CONCURRENCY]     # prints jobs and seconds
+"""
+
+from __future__ import annotations
+
+import email.utils
+import sys
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+import requests
+
+
+class Attributes(msgspec.Struct):
+    jobType: Any = None
+    policyType: Any = None
+    status: Any = None
+
+
+class Record(msgspec.Struct):
+    attributes: Attributes | None = None
+
+
+class Page(msgspec.Struct):
+    data: list[Record] = []
+    meta: Any = None
+
+
+DECODE = msgspec.json.Decoder(Page).decode
+
+
+def stamp(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def main() -> None:
+    url, key, ca = sys.argv[1:4]
+    concurrency = int(sys.argv[4]) if len(sys.argv) > 4 else 4
+    started = time.perf_counter()
+    session = requests.Session()
+    session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency + 2))
+    headers = {"Accept": "application/vnd.netbackup+json;version=14.0", "Authorization": key}
+    ping = session.get(url + "/ping", verify=ca)
+    now = email.utils.parsedate_to_datetime(ping.headers["Date"]).timestamp()
+    end = int((now - 120) * 1000)
+    start = end - 24 * 3600 * 1000
+
+    def filter_of(low: int, high: int) -> str:
+        return f"endTime ge {stamp(low)} and endTime lt {stamp(high)}"
+
+    def count(bounds: tuple[int, int]) -> int:
+        body = {"data": {"type": "jobCount", "attributes": {"filter": filter_of(*bounds)}}}
+        answer = session.post(url + "/admin/jobs-count-requests", json=body, verify=ca,
+                              headers={**headers, "Content-Type": headers["Accept"]})
+        return int(answer.json()["data"]["attributes"]["count"])
+
+    step = (end - start) // concurrency
+    equal = [(start + i * step, end if i == concurrency - 1 else start + (i + 1) * step)
+             for i in range(concurrency)]
+    with ThreadPoolExecutor(concurrency) as pool:
+        counts = list(pool.map(count, equal))
+    bounds, total, target, seen = [start], sum(counts), 1, 0
+    for (low, high), n in zip(equal, counts, strict=True):  # equal-count cut points
+        while target < concurrency and n and seen + n >= total * target / concurrency:
+            bounds.append(low + int((high - low) * (total * target / concurrency - seen) / n))
+            target += 1
+        seen += n
+    slices = list(zip(bounds, [*bounds[1:], end], strict=True))
+
+    def read(bounds: tuple[int, int]) -> Counter:
+        totals: Counter = Counter()
+        query = {"filter": filter_of(*bounds), "sort": "jobId", "page[limit]": "100"}
+        while True:
+            encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+            response = session.get(f"{url}/admin/jobs?{encoded}", headers=headers, verify=ca,
+                                   stream=True)
+            page = DECODE(response.raw.read(decode_content=True))
+            response.close()
+            for record in page.data:
+                a = record.attributes
+                if a is not None:
+                    totals[(a.jobType, a.policyType, a.status)] += 1
+            cursor = (page.meta or {}).get("pagination", {}).get("next")
+            if not page.data or not cursor:
+                return totals
+            query["page[after]"] = cursor
+
+    with ThreadPoolExecutor(len(slices)) as pool:
+        totals = sum(pool.map(read, slices), Counter())
+    print(f"{sum(totals.values())} {time.perf_counter() - started:.3f}")
+
+
+if __name__ == "__main__":
+    main()
