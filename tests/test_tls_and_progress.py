@@ -46,7 +46,7 @@ def test_unknown_certificate_is_refused(tls_simulator):
 def test_insecure_works_and_warns(tls_simulator):
     result = nbu_push("--dry-run", "--insecure", env=sim_env(tls_simulator))
     assert result.code == 0, result.stderr
-    assert "WARNING TLS verification is OFF" in result.stderr
+    assert "WARNING [test-site] TLS verification is OFF" in result.stderr
 
 
 class FakeTerminal(io.StringIO):

@@ -13,6 +13,7 @@ import logging
 import time
 
 import requests
+import urllib3
 
 from ..deadline import Deadline
 from ..errors import ApiError, ApiUnavailable, DeadlineExceeded
@@ -160,7 +161,14 @@ class NetBackupClient:
 def _read_body(response: requests.Response) -> int:
     """Read the body in one call (requests' `.content` reads 10 KB chunks, the largest cost
     of a page after decoding), keep it as `.content`, give the connection back."""
-    body = response.raw.read(decode_content=True)
+    try:  # raw.read raises urllib3's errors: translate them as requests' .content would
+        body = response.raw.read(decode_content=True)
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(exc) from None
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError, OSError) as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
     response._content = body  # what `.content`, `.text` and `.json()` return from now on
     response._content_consumed = True  # type: ignore[attr-defined]  # requests keeps no API
     response.close()  # the body is read: this returns the connection to the pool
