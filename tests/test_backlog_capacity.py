@@ -4,7 +4,6 @@ malformed records. Truth comes from the simulator's own records (simulator/data.
 from __future__ import annotations
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.collect import collectors, licensing, slp_backlog
 from nbu_push.collect.base import CollectContext
@@ -14,17 +13,9 @@ from nbu_push.simulator.data import slp_series
 from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push, sim_env
+from .truth import series
 
 NEW = ("job_states", "slp_backlog", "disk_pools", "licensing", "catalog_backup")
-
-
-def series(text: str) -> dict[str, dict[tuple, float]]:
-    found: dict[str, dict[tuple, float]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "site"))
-            found.setdefault(sample.name, {})[labels] = sample.value
-    return found
 
 
 def client_for(sim: Simulator) -> NetBackupClient:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 import nbu_push.collect as collect_package
 from nbu_push.collect import collectors
@@ -25,18 +24,9 @@ from nbu_push.run import run
 from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push, sim_env
-from .truth import expected, published_ms
+from .truth import expected, published_ms, series
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
-
-
-def series(text: str) -> dict[str, dict[tuple, float]]:
-    found: dict[str, dict[tuple, float]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "site"))
-            found.setdefault(sample.name, {})[labels] = sample.value
-    return found
 
 
 @pytest.fixture

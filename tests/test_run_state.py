@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.config import settings_from
 from nbu_push.run import run
@@ -25,20 +24,11 @@ from nbu_push.simulator import Faults, Simulator
 from nbu_push.state import FORMAT, RunState, load, save
 
 from .cli import nbu_push, sim_env
-from .truth import published_ms
+from .truth import published_ms, series
 
 MINUTE = 60_000
 COUNTERS = ("nbu_jobs_finished_total", "nbu_jobs_transferred_bytes_total",
             "nbu_jobs_transferred_files_total", "nbu_jobs_data_transferred_bytes_total")
-
-
-def series(text: str) -> dict[str, dict[tuple, float]]:
-    found: dict[str, dict[tuple, float]] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "site"))
-            found.setdefault(sample.name, {})[labels] = sample.value
-    return found
 
 
 def truth_series(sim: Simulator, start_ms: int, end_ms: int) -> dict[str, dict[tuple, float]]:

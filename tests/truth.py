@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from nbu_push.simulator import Simulator
 
 BACKFILL_MS = 24 * 3600_000  # NBU_JOB_BACKFILL's default: where a first run starts reading
@@ -26,3 +28,13 @@ def expected(sim: Simulator, published: dict[str, dict], window: float = 3600) -
     return sim.expected_series(
         window, published_ms(published, "nbu_jobs_read_until_timestamp_seconds"),
         counted_since, None if counted_since is None else counted_since - BACKFILL_MS)
+
+
+def series(text: str) -> dict[str, dict[tuple, float]]:
+    """An exposition as {sample name: {sorted labels but `site`: value}}."""
+    found: dict[str, dict[tuple, float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "site"))
+            found.setdefault(sample.name, {})[labels] = sample.value
+    return found

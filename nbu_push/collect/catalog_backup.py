@@ -9,30 +9,13 @@ backup job that ended with status 0 or 1. No such job: the series is absent (an 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import msgspec
 
 from ..netbackup.client import NetBackupClient
-from ..netbackup.decoding import page_decoder
-from ..netbackup.fields import timestamp
-from ..netbackup.paging import first_record
 from .base import CollectContext, Collector, Family
-from .jobs import PATH
+from .jobs import PATH, first_job_time
 
 CATALOG_FILTER = ("policyType eq 'NBU_CATALOG' and jobType eq 'BACKUP' and state eq 'DONE'"
                   " and status le 1")
-
-
-class JobEnd(msgspec.Struct):
-    endTime: Any = None
-
-
-class JobEndRecord(msgspec.Struct):
-    attributes: JobEnd | None = None
-
-
-decode_end_page = page_decoder(JobEndRecord)
 
 
 @dataclass
@@ -41,14 +24,7 @@ class CatalogBackup:
 
 
 def collect_catalog_backup(client: NetBackupClient, ctx: CollectContext) -> CatalogBackup:
-    record = first_record(client, PATH, {"filter": CATALOG_FILTER, "sort": "-endTime"},
-                          decode_end_page, ctx.stats)
-    if record is None:
-        return CatalogBackup()
-    if record.attributes is None:
-        ctx.stats.add(skipped=1)
-        return CatalogBackup()
-    return CatalogBackup(timestamp(record.attributes.endTime))
+    return CatalogBackup(first_job_time(client, ctx, CATALOG_FILTER, "-endTime", "endTime"))
 
 
 COLLECTOR: Collector[CatalogBackup] = Collector(

@@ -10,31 +10,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
-
-import msgspec
 
 from ..netbackup.client import NetBackupClient
-from ..netbackup.decoding import page_decoder
-from ..netbackup.fields import timestamp
-from ..netbackup.paging import first_record
 from ..netbackup.query import odata_string
 from .base import CollectContext, Collector, Family
-from .jobs import COUNT_PATH, PATH, count_matching
+from .jobs import COUNT_PATH, PATH, count_matching, first_job_time
 
 STATES = ("ACTIVE", "QUEUED", "REQUEUED", "SUSPENDED", "INCOMPLETE")
 AGED_STATES = ("ACTIVE", "QUEUED")
-
-
-class JobStart(msgspec.Struct):
-    startTime: Any = None
-
-
-class JobStartRecord(msgspec.Struct):
-    attributes: JobStart | None = None
-
-
-decode_start_page = page_decoder(JobStartRecord)
 
 
 @dataclass
@@ -48,14 +31,7 @@ def _state_filter(state: str) -> str:
 
 
 def _oldest_start(client: NetBackupClient, ctx: CollectContext, state: str) -> float | None:
-    record = first_record(client, PATH, {"filter": _state_filter(state), "sort": "startTime"},
-                          decode_start_page, ctx.stats)
-    if record is None:
-        return None
-    if record.attributes is None:
-        ctx.stats.add(skipped=1)
-        return None
-    return timestamp(record.attributes.startTime)
+    return first_job_time(client, ctx, _state_filter(state), "startTime", "startTime")
 
 
 def collect_job_states(client: NetBackupClient, ctx: CollectContext) -> JobStates:

@@ -23,6 +23,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import pairwise
+from typing import Any
+
+import msgspec
 
 from ..errors import (
     ApiError,
@@ -35,7 +38,7 @@ from ..errors import (
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.fields import number, timestamp
-from ..netbackup.paging import cursor_pages
+from ..netbackup.paging import cursor_pages, first_record
 from ..netbackup.query import odata_and, odata_timestamp
 from ._job_ledger import (
     Attempts,
@@ -54,6 +57,32 @@ COUNT_PATH = "/admin/jobs-count-requests"
 log = logging.getLogger(__name__)
 
 decode_jobs_page = page_decoder(JobRecord)
+
+
+class JobTimes(msgspec.Struct):
+    startTime: Any = None
+    endTime: Any = None
+
+
+class JobTimesRecord(msgspec.Struct):
+    attributes: JobTimes | None = None
+
+
+decode_times_page = page_decoder(JobTimesRecord)
+
+
+def first_job_time(client: NetBackupClient, ctx: CollectContext, odata_filter: str, sort: str,
+                   attribute: str) -> float | None:
+    """`startTime` or `endTime` of the first job of a sorted query (`page[limit]=1`); None
+    when no job matches or the one that does has no readable time."""
+    record = first_record(client, PATH, {"filter": odata_filter, "sort": sort},
+                          decode_times_page, ctx.stats)
+    if record is None:
+        return None
+    if record.attributes is None:
+        ctx.stats.add(skipped=1)
+        return None
+    return timestamp(getattr(record.attributes, attribute))
 
 
 def split_window(start_ms: int, end_ms: int, parts: int) -> list[tuple[int, int]]:
