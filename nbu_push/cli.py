@@ -42,9 +42,9 @@ def _load_env_file(ctx: click.Context, _param: click.Parameter, value: str | Non
     if not os.path.isfile(path) or not os.access(path, os.R_OK):
         ctx.meta["env_file_error"] = f"--env-file: cannot read {path}"
         return path
-    if os.stat(path).st_mode & 0o077:
-        ctx.meta["env_file_warning"] = (f"env file {path} is readable by group or others;"
-                                        " chmod 600 it if it holds secrets")
+    if os.stat(path).st_mode & 0o027:  # group-readable is fine (cron's nbu-push group)
+        ctx.meta["env_file_warning"] = (f"env file {path} is readable by others or writable"
+                                        " by its group; chmod 640 (or 600) it")
     by_envvar = {p.envvar: p.name for p in ctx.command.params if isinstance(p.envvar, str)}
     values = dotenv_values(path)
     ctx.default_map = {by_envvar[k]: v for k, v in values.items() if k in by_envvar and v}

@@ -84,7 +84,36 @@ def test_systemd_service_policies():
     assert settings["DynamicUser"] == "yes" and settings["NoNewPrivileges"] == "yes"
     assert settings["ProtectSystem"] == "strict" and settings["PrivateTmp"] == "yes"
     assert settings["EnvironmentFile"].startswith("/etc/nbu-push/")
-    assert "NBU_API_KEY_FILE=%d/api-key" in service  # a credential, not an env value
+    assert "--api-key-file %d/api-key" in service  # a credential, as a flag: it wins
     timer_settings = dict(re.findall(r"^(\w+)=(.*)$", timer, re.MULTILINE))
     assert timer_settings["Persistent"] == "true"
     assert timer_settings["OnCalendar"] == "*:0/5"
+
+
+def test_systemd_credential_wins_over_the_env_file(simulator, tmp_path):
+    """As systemd resolves it: Environment= lines, then the EnvironmentFile (the README installs
+    .env.example there, which names NBU_API_KEY_FILE) overriding them, then ExecStart with %d
+    (the credentials directory). The credential must be the key that is used."""
+    from .cli import nbu_push
+
+    unit = (REPO / "systemd" / "nbu-push.service").read_text().splitlines()
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "api-key").write_text(simulator.api_key + "\n")
+    env: dict[str, str] = {}
+    for line in unit:
+        if line.startswith("Environment="):
+            name, _, value = line.removeprefix("Environment=").partition("=")
+            env[name] = value
+    for line in (REPO / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            name, _, value = line.partition("=")
+            env[name] = value  # EnvironmentFile= wins over Environment=
+    env = {name: value.replace("%d", str(creds)) for name, value in env.items()}
+    env.update(NBU_URL=simulator.url, NBU_LOCK_FILE="off")
+    [exec_start] = [line.removeprefix("ExecStart=") for line in unit
+                    if line.startswith("ExecStart=")]
+    args = exec_start.replace("%d", str(creds)).split()[1:]
+    assert not os.path.exists(env["NBU_API_KEY_FILE"])  # /etc/nbu-push/api-key: not ours
+    result = nbu_push(*args, "--dry-run", env=clean_env(**env))
+    assert result.code == 0, result.stderr

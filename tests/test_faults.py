@@ -315,7 +315,8 @@ def test_overlapping_runs_exit_75_at_once(tmp_path, simulator):
                                 NBU_PUSH_TEXTFILE=str(textfile))).code == 0
 
 
-@pytest.mark.parametrize("mode,warned", [(0o600, False), (0o644, True)])
+@pytest.mark.parametrize("mode,warned", [(0o600, False), (0o640, False), (0o644, True),
+                                         (0o660, True)])
 def test_env_file_readable_by_others_is_warned(tmp_path, simulator, mode, warned):
     env_file = tmp_path / "nbu.env"
     env_file.write_text(f"NBU_API_KEY={simulator.api_key}\n")
@@ -323,7 +324,7 @@ def test_env_file_readable_by_others_is_warned(tmp_path, simulator, mode, warned
     env = clean_env(NBU_URL=simulator.url, NBU_PUSH_ENV_FILE=str(env_file))
     result = nbu_push("--dry-run", env=env)
     assert result.code == 0, result.stderr
-    assert ("readable by group or others" in result.stderr) == warned
+    assert ("readable by others or writable by its group" in result.stderr) == warned
     assert simulator.api_key not in result.stderr
 
 
