@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(prometheus-pushgateway prometheus-node-exporter prometheus systemd)
-binaries=(prometheus-pushgateway prometheus-node-exporter promtool prometheus systemd-analyze)
+packages=(prometheus-pushgateway prometheus-node-exporter prometheus systemd shellcheck)
+binaries=(prometheus-pushgateway prometheus-node-exporter promtool prometheus systemd-analyze
+          shellcheck)
 missing=0
 for binary in "${binaries[@]}"; do
   command -v "$binary" >/dev/null 2>&1 || [ -x "/usr/bin/$binary" ] || missing=1

@@ -117,3 +117,11 @@ def test_systemd_credential_wins_over_the_env_file(simulator, tmp_path):
     assert not os.path.exists(env["NBU_API_KEY_FILE"])  # /etc/nbu-push/api-key: not ours
     result = nbu_push(*args, "--dry-run", env=clean_env(**env))
     assert result.code == 0, result.stderr
+
+
+def test_every_shell_script_passes_shellcheck():
+    scripts = [REPO / "cron" / "nbu-push-cron", REPO / ".ci" / "run",
+               *sorted((REPO / "scripts").glob("*.sh"))]
+    result = subprocess.run([require_binary("shellcheck"), *map(str, scripts)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout

@@ -29,7 +29,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_promtool_check_rules():
-    result = promtool("check", "rules", RULES.name)
+    result = promtool("check", "rules", "--lint=all", "--lint-fatal", RULES.name)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
