@@ -76,14 +76,19 @@ def _with_options(function: Callable) -> Callable:
 @click.command(epilog=_epilog(), context_settings={"max_content_width": 100,
                                                   "help_option_names": ["-h", "--help"]})
 @_with_options
+@click.argument("action", required=False, type=click.Choice(["check"]), metavar="[check]")
 @click.version_option(__version__, prog_name="nbu-push")
 @click.pass_context
-def cli(ctx: click.Context, demo: bool, delete: bool, **raw: object) -> None:
+def cli(ctx: click.Context, action: str | None, demo: bool, delete: bool,
+        **raw: object) -> None:
     """Read NetBackup jobs and storage once, publish them for Prometheus, exit.
 
     Push to a Pushgateway (--pushgateway), write a node_exporter textfile (--textfile),
     or both; --dry-run prints the metrics instead. Run it from cron, a systemd timer or a
     Kubernetes CronJob.
+
+    `nbu-push check` checks the installation instead (configuration, DNS, TCP, TLS, the
+    key, each collector's permission, the outputs), one line each; nothing is sent.
     """
     try:
         log_format, level = logging_choice(raw)
@@ -95,6 +100,15 @@ def cli(ctx: click.Context, demo: bool, delete: bool, **raw: object) -> None:
     setup_logging(log_format, level, secrets)
     if "env_file_warning" in ctx.meta:
         log.warning("%s", ctx.meta["env_file_warning"])
+    if action == "check":
+        from .check import run_check
+
+        if "env_file_error" in ctx.meta:
+            setup_logging("text", "info")
+            log.error("configuration error: %s", ctx.meta["env_file_error"])
+            ctx.exit(EXIT_CONFIG)
+        fmt = str(raw.get("check_format") or "text").lower()
+        ctx.exit(run_check(raw, fmt, click.echo))
     ctx.exit(_main(ctx, demo, delete, raw))
 
 

@@ -136,6 +136,8 @@ OPTIONS: tuple[Option, ...] = (
            "read the built-in NetBackup simulator, not a server"),
     Option("delete", "--delete", "NBU_PUSH_DELETE", None,
            "delete this site's group from the Pushgateway (a retired primary) and exit"),
+    Option("check_format", "--format", "NBU_PUSH_CHECK_FORMAT", "text|json",
+           "output of `nbu-push check`", "text"),
     Option("log_format", "--log-format", "NBU_PUSH_LOG_FORMAT", "text|json",
            "log format on stderr", "text"),
     Option("log_level", "--log-level", "NBU_PUSH_LOG_LEVEL", "LEVEL",

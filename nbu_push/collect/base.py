@@ -93,6 +93,7 @@ class Collector(Generic[S]):
     state_of: Callable[[S], Any] | None = None  # what to keep in the run state (JSON)
     connections: int = 1  # requests it has in flight at once (sizes the connection pool)
     uses: tuple[str, ...] = ()  # collectors whose summary it needs: it runs after them
+    probe: str | None = None  # a path `nbu-push check` GETs (page[limit]=1) for the permission
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

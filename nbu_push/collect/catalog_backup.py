@@ -29,6 +29,7 @@ def collect_catalog_backup(client: NetBackupClient, ctx: CollectContext) -> Cata
 
 COLLECTOR: Collector[CatalogBackup] = Collector(
     name="catalog_backup",
+    probe="/admin/jobs",
     reads=f"GET {PATH} (newest successful NBU_CATALOG backup job)",
     permission="|MANAGE|JOBS| view",
     collect=collect_catalog_backup,

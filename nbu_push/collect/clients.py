@@ -224,6 +224,7 @@ def _status(fact: Fact) -> float | None:
 
 COLLECTOR: Collector[ClientsSummary] = Collector(
     name="clients",
+    probe="/admin/jobs",
     reads="the backup jobs the jobs collector reads; for configured clients never seen,"
           f" GET {PATH} (one lookup each, at most NBU_CLIENT_LOOKUPS per run)",
     permission="|MANAGE|JOBS| view",

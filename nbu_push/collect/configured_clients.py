@@ -69,6 +69,7 @@ def collect_configured_clients(client: NetBackupClient, ctx: CollectContext
 
 COLLECTOR: Collector[ConfiguredClients] = Collector(
     name="configured_clients",
+    probe="/config/unique-policy-clients",
     reads=f"GET {PATH} (offset paging)",
     permission="|PROTECTION|POLICIES| view",
     collect=collect_configured_clients,

@@ -113,6 +113,7 @@ def _is_up(pool: DiskPool) -> float | None:
 
 COLLECTOR: Collector[DiskPools] = Collector(
     name="disk_pools",
+    probe="/storage/disk-pools",
     reads=f"GET {PATH} (offset paging)",
     permission="|STORAGE|DISK-POOLS| view",
     collect=collect_disk_pools,

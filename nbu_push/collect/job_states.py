@@ -52,6 +52,7 @@ def collect_job_states(client: NetBackupClient, ctx: CollectContext) -> JobState
 
 COLLECTOR: Collector[JobStates] = Collector(
     name="job_states",
+    probe="/admin/jobs",
     reads=f"POST {COUNT_PATH} (one per state), GET {PATH} (oldest ACTIVE and QUEUED job)",
     permission="|MANAGE|JOBS| view",
     collect=collect_job_states,

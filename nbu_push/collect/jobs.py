@@ -343,6 +343,7 @@ def _windows_samples(summary: JobsSummary) -> list[Sample]:
 COUNTED = " that ended since nbu_jobs_counted_since_timestamp_seconds"
 COLLECTOR: Collector[JobsSummary] = Collector(
     name="jobs",
+    probe="/admin/jobs",
     reads="GET /admin/jobs (endTime from the watermark, cursor paging),"
           " POST /admin/jobs-count-requests",
     permission="|MANAGE|JOBS| view",

@@ -146,6 +146,7 @@ def _per_entitlement(name: str, documentation: str, attribute: str) -> Family[Li
 
 COLLECTOR: Collector[Licensing] = Collector(
     name="licensing",
+    probe="/licensing/capacity",
     reads=f"GET {CAPACITY_PATH}, GET {ENTITLEMENTS_PATH} (offset paging; off on HTTP 404)",
     permission="|MANAGE|LICENSING|USAGE| view and |MANAGE|LICENSING| view",
     collect=collect_licensing,

@@ -95,6 +95,7 @@ def collect_slp_backlog(client: NetBackupClient, ctx: CollectContext) -> SlpBack
 
 COLLECTOR: Collector[SlpBacklog] = Collector(
     name="slp_backlog",
+    probe="/catalog/slp-images",
     reads=f"GET {PATH} (cursor paging, one chain per backlog state)",
     permission="|MANAGE|STORAGE-LIFECYCLE-IMAGES| view",
     collect=collect_slp_backlog,

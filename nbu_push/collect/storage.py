@@ -94,6 +94,7 @@ def _capacity(name: str, attribute: str, documentation: str) -> Family[StorageSu
 
 COLLECTOR: Collector[StorageSummary] = Collector(
     name="storage",
+    probe="/storage/storage-units",
     reads="GET /storage/storage-units (offset paging)",
     permission="|STORAGE|STORAGE-UNITS| view",
     collect=collect_storage,
