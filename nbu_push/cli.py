@@ -55,8 +55,9 @@ def _click_option(option: Option) -> Callable:
     if option.metavar is None:
         return click.option(option.flag, option.name, envvar=option.envvar, show_envvar=True,
                             help=option.help, is_flag=True, default=False)
+    kind = click.Choice(option.choices, case_sensitive=False) if option.choices else None
     return click.option(option.flag, option.name, envvar=option.envvar, show_envvar=True,
-                        help=option.help_text, metavar=option.metavar)
+                        help=option.help_text, metavar=option.metavar, type=kind)
 
 
 CLICK_OPTIONS = [
@@ -147,11 +148,18 @@ def main() -> None:
     """The console entry point. It ends the process with os._exit: a thread still stuck in
     a socket read (a peer that trickles bytes) must not keep a finished run alive."""
     try:
-        cli.main(prog_name="nbu-push")
-        code = 0
+        returned = cli.main(prog_name="nbu-push", standalone_mode=False)
+        code = returned if isinstance(returned, int) else 0
+    except click.BadParameter as exc:  # a known option with a bad value: a configuration error
+        setup_logging("text", "info")
+        log.error("configuration error: %s", " ".join(exc.format_message().split()))
+        code = EXIT_CONFIG
+    except click.ClickException as exc:  # unknown option, missing value: click's usage error
+        exc.show()
+        code = exc.exit_code
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    except KeyboardInterrupt:  # pragma: no cover
+    except (KeyboardInterrupt, click.exceptions.Abort):  # pragma: no cover
         code = 130
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to flush to

@@ -46,6 +46,7 @@ class Option:
     help: str
     default: str | None = None  # parsed exactly like a value the user gives
     computed_default: str | None = None  # shown in --help when the default depends on others
+    choices: tuple[str, ...] = ()  # the only values (click offers them to shell completion)
 
     @property
     def help_text(self) -> str:
@@ -93,7 +94,7 @@ OPTIONS: tuple[Option, ...] = (
            "parallel job cursor chains", "4"),
     Option("job_slicing", "--job-slicing", "NBU_JOB_SLICING", "count|time",
            "cut the window into slices of equal job count (one count request per slice) or"
-           " equal time", "count"),
+           " equal time", "count", choices=("count", "time")),
     Option("max_pages", "--max-pages", "NBU_MAX_PAGES", "N", "page cap per cursor chain",
            "10000"),
     Option("deadline", "--deadline", "NBU_DEADLINE", "DURATION", "the collection ends by then",
@@ -137,11 +138,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("delete", "--delete", "NBU_PUSH_DELETE", None,
            "delete this site's group from the Pushgateway (a retired primary) and exit"),
     Option("check_format", "--format", "NBU_PUSH_CHECK_FORMAT", "text|json",
-           "output of `nbu-push check`", "text"),
+           "output of `nbu-push check`", "text", choices=("text", "json")),
     Option("log_format", "--log-format", "NBU_PUSH_LOG_FORMAT", "text|json",
-           "log format on stderr", "text"),
+           "log format on stderr", "text", choices=("text", "json")),
     Option("log_level", "--log-level", "NBU_PUSH_LOG_LEVEL", "LEVEL",
-           "debug, info, warning or error", "info"),
+           "debug, info, warning or error", "info",
+           choices=("debug", "info", "warning", "error")),
 )
 OPTION = {option.name: option for option in OPTIONS}
 SECRET_OPTIONS = ("api_key", "password", "pushgateway_password", "pushgateway_token")

@@ -153,3 +153,22 @@ def test_the_package_declares_its_licence():
     info = metadata("nbu-push")
     assert info["License"] == "Apache-2.0"
     assert (README.parent / "LICENSE").read_text().lstrip().startswith("Apache License")
+
+
+@pytest.mark.parametrize("args,env,code,text", [
+    ((), {"NBU_INSECURE": "maybe"}, 78, "NBU_INSECURE"),
+    (("--log-format", "xml"), {}, 78, "'xml' is not one of 'text', 'json'"),
+    (("--job-slicing", "random"), {}, 78, "--job-slicing"),
+    (("--nonsense",), {}, 2, "No such option"),
+])
+def test_bad_values_exit_78_and_unknown_options_2(args, env, code, text):
+    result = nbu_push("--dry-run", *args, env=clean_env(NBU_URL="nbu", NBU_API_KEY="k", **env))
+    assert result.code == code and text in result.stderr
+    if code == 78:
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_choices_are_offered_to_shell_completion():
+    result = nbu_push(env=clean_env(_NBU_PUSH_COMPLETE="bash_complete", COMP_WORDS="nbu-push"
+                                    " --log-format ", COMP_CWORD="2"))
+    assert "text" in result.stdout and "json" in result.stdout
