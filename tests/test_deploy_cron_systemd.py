@@ -75,6 +75,12 @@ def test_systemd_units_verify(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     calendar = subprocess.run([analyze, "calendar", "*:0/5"], capture_output=True, text=True)
     assert "*-*-* *:00/5:00" in calendar.stdout
+    # exposure 0 (best) to 10; the unit scores 1.7 ("OK"): 2.0 keeps it hardened
+    security = subprocess.run([analyze, "security", "--offline=true", "--threshold=20",
+                               str(tmp_path / "nbu-push.service")], capture_output=True,
+                              text=True, cwd=tmp_path, timeout=60)
+    assert security.returncode == 0, security.stdout + security.stderr
+    assert "Overall exposure level for nbu-push.service: 1." in security.stdout
 
 
 def test_systemd_service_policies():
