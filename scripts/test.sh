@@ -30,7 +30,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv 2>/dev/null || { apt_install python3-venv && python3 -m venv .venv; }
 fi
-.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 .venv/bin/ruff check nbu_push tests bench
 .venv/bin/mypy nbu_push
 exec .venv/bin/python -m pytest "$@"
