@@ -90,3 +90,16 @@ def test_every_referenced_metric_exists(simulator):
     assert referenced - known == set()
     assert {"nbu_jobs_finished", "nbu_storage_unit_used_bytes",
             "nbu_push_last_success_timestamp_seconds"} <= referenced
+
+
+def test_every_alert_links_a_runbook_section_that_exists():
+    runbook = (REPO / "docs" / "runbook.md").read_text()
+    sections = {line[3:].strip().lower() for line in runbook.splitlines()
+                if line.startswith("## ")}
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    alerts = [rule for group in groups for rule in group["rules"] if "alert" in rule]
+    assert alerts
+    for rule in alerts:
+        link = rule["annotations"].get("runbook_url", "")
+        assert link == f"docs/runbook.md#{rule['alert'].lower()}", rule["alert"]
+        assert rule["alert"].lower() in sections, rule["alert"]
