@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .cli import clean_env
 from .conftest import REPO, require_binary
 
@@ -159,3 +161,65 @@ def test_the_user_crontab_line_runs_as_written(tmp_path, simulator):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "nbu_push.prom").exists()
     assert (home / ".cache" / "nbu-push" / "nbu-push.lock").exists()
+
+
+@pytest.mark.parametrize("key_mode,expect", [(0o640, 0), (0o600, 78)])
+def test_the_user_crontab_line_runs_as_an_unprivileged_user(tmp_path, simulator, key_mode,
+                                                            expect):
+    """The same line as `nobody`, in a world-readable copy: nbu-push and its runtime packages,
+    run by the system Python of the same version (what the user's own venv would hold). The
+    key file is root's, group `nogroup` as the README's `-g nbu-push`: 0640 is readable by the
+    group, 0600 is not, and that is one clear configuration error."""
+    import importlib
+    import sysconfig
+    import tempfile
+
+    python = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+    runuser = require_binary("runuser")
+    if not os.path.exists(python):
+        pytest.fail(f"{python} is needed to run nbu-push as another user")
+    base = Path(tempfile.mkdtemp(prefix="nbu-unpriv-"))
+    try:
+        base.chmod(0o755)
+        code = base / "site"
+        shutil.copytree(REPO / "nbu_push", code / "nbu_push",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("requests", "urllib3", "idna", "charset_normalizer", "certifi", "click",
+                     "dotenv", "msgspec", "prometheus_client"):
+            package = Path(importlib.import_module(name).__file__).parent
+            shutil.copytree(package, code / name, ignore=shutil.ignore_patterns("__pycache__"))
+        assert sysconfig.get_python_version() == python.removeprefix("/usr/bin/python")
+        home = base / "home"
+        (home / "nbu-push" / ".venv" / "bin").mkdir(parents=True)
+        (home / "nbu-push" / "cron").mkdir()
+        shutil.copy(CRON / "nbu-push-cron", home / "nbu-push" / "cron" / "nbu-push-cron")
+        launcher = home / "nbu-push" / ".venv" / "bin" / "nbu-push"
+        launcher.write_text(f"#!/bin/sh\nPYTHONPATH={code} exec {python} -m nbu_push \"$@\"\n")
+        launcher.chmod(0o755)
+        (home / ".config" / "nbu-push").mkdir(parents=True)
+        env_file = home / ".config" / "nbu-push" / "nbu-push.env"
+        key = base / "api-key"
+        key.write_text(simulator.api_key + "\n")
+        env_file.write_text(f"NBU_URL={simulator.url}\nNBU_API_KEY_FILE={key}\n"
+                            f"NBU_SITE=unprivileged\nNBU_PUSH_TEXTFILE={home / 'nbu_push.prom'}\n")
+        env_file.chmod(0o600)
+        for path in (home, *home.rglob("*")):
+            os.chown(path, 65534, 65534)
+        os.chown(key, 0, 65534)
+        key.chmod(key_mode)
+        line = next(text.lstrip("# ") for text in (CRON / "crontab.example").read_text()
+                    .splitlines() if text.lstrip("# ").startswith("*/5"))
+        result = subprocess.run(
+            [runuser, "-u", "nobody", "--", "env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin",
+             "NBU_PUSH_CRON_LOG=stderr", "/bin/sh", "-c", line.split(None, 5)[5]],
+            capture_output=True, text=True, timeout=120)
+        assert result.returncode == expect, result.stderr
+        if expect:
+            assert "NBU_API_KEY_FILE: cannot read" in result.stderr
+            assert "Permission denied" in result.stderr and "Traceback" not in result.stderr
+            return
+        assert (home / "nbu_push.prom").stat().st_uid == 65534
+        assert (home / ".cache" / "nbu-push" / "nbu-push.lock").exists()
+        assert (home / ".local" / "state" / "nbu-push" / "unprivileged.json").exists()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
