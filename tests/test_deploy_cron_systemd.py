@@ -137,32 +137,6 @@ def test_every_shell_script_passes_shellcheck():
     assert result.returncode == 0, result.stdout
 
 
-def test_the_user_crontab_line_runs_as_written(tmp_path, simulator):
-    """crontab.example's line, with HOME a fresh folder (no ~/.cache yet) and the README's
-    layout under it: the wrapper, the venv's nbu-push, the env file."""
-    line = next(text.lstrip("# ") for text in (CRON / "crontab.example").read_text()
-                .splitlines() if "nbu-push-cron" in text and text.lstrip("# ").startswith("*/5"))
-    command = line.split(None, 5)[5]
-    home = tmp_path / "home"
-    (home / "nbu-push" / ".venv" / "bin").mkdir(parents=True)
-    (home / "nbu-push" / "cron").mkdir()
-    shutil.copy(CRON / "nbu-push-cron", home / "nbu-push" / "cron" / "nbu-push-cron")
-    launcher = home / "nbu-push" / ".venv" / "bin" / "nbu-push"
-    launcher.write_text(f"#!/bin/sh\nexec {sys.executable} -m nbu_push \"$@\"\n")
-    launcher.chmod(0o755)
-    (home / ".config" / "nbu-push").mkdir(parents=True)
-    env_file = home / ".config" / "nbu-push" / "nbu-push.env"
-    env_file.write_text(f"NBU_URL={simulator.url}\nNBU_API_KEY={simulator.api_key}\n"
-                        f"NBU_PUSH_TEXTFILE={tmp_path / 'nbu_push.prom'}\n")
-    env_file.chmod(0o600)
-    result = subprocess.run(["/bin/sh", "-c", command], env={
-        "HOME": str(home), "PATH": "/usr/bin:/bin", "NBU_PUSH_CRON_LOG": "stderr",
-        "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "nbu_push.prom").exists()
-    assert (home / ".cache" / "nbu-push" / "nbu-push.lock").exists()
-
-
 @pytest.mark.parametrize("key_mode,expect", [(0o640, 0), (0o600, 78)])
 def test_the_user_crontab_line_runs_as_an_unprivileged_user(tmp_path, simulator, key_mode,
                                                             expect):
