@@ -19,7 +19,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from .config import Settings, lock_path, settings_from, value
-from .errors import EXIT_FAILED, EXIT_OK, ApiError, AuthError, ConfigError, NbuPushError
+from .errors import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    ApiError,
+    AuthError,
+    ConfigError,
+    NbuPushError,
+)
 from .netbackup.query import build_query
 
 
@@ -196,7 +204,8 @@ def _gateway_check(gateway) -> Check:
 
 
 def run_check(raw: dict, output_format: str, echo: Callable[[str], None]) -> int:
-    """Print the checks (text or JSON); 0 only when every check passed."""
+    """Print the checks (text or JSON); 0 only when every check passed, 78 when the
+    configuration itself is wrong (as for a run), else 1."""
     results = checks(raw)
     if output_format == "json":
         echo(json.dumps({"ok": all(c.ok for c in results),
@@ -204,4 +213,6 @@ def run_check(raw: dict, output_format: str, echo: Callable[[str], None]) -> int
     else:
         for result in results:
             echo(result.line())
-    return EXIT_OK if all(c.ok for c in results) else EXIT_FAILED
+    if all(c.ok for c in results):
+        return EXIT_OK
+    return EXIT_CONFIG if results[0].name == "configuration" and not results[0].ok else EXIT_FAILED

@@ -127,7 +127,6 @@ def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
              saved: dict[str, object]) -> list[CollectorOutcome]:
     pool = ThreadPoolExecutor(len(stats), thread_name_prefix="collector")
     futures: dict[str, Future[CollectorOutcome]] = {}
-    stopped: NbuPushError = DeadlineExceeded(f"run deadline ({settings.deadline:g}s) reached")
     began = time.monotonic()
     try:
         with Progress(stats):
@@ -137,13 +136,14 @@ def _run_all(client: NetBackupClient, settings: Settings, deadline: Deadline,
                 needed = {used: futures[used] for used in declared[name].uses if used in futures}
                 futures[name] = pool.submit(_after, needed, declared[name], client, ctx)
             wait_for(futures.values(), timeout=deadline.remaining())
-    except Interrupted as exc:
-        stopped = exc
     finally:
         if not all(future.done() for future in futures.values()):
-            deadline.cancel(str(stopped))  # stragglers stop before their next request
+            # a signal has cancelled it already (its reason stays); else the time is up
+            deadline.cancel(deadline.cancelled
+                            or f"run deadline ({settings.deadline:g}s) reached")
             wait_for(futures.values(), timeout=CANCEL_GRACE_SECONDS)
         pool.shutdown(wait=False, cancel_futures=True)
+    stopped = DeadlineExceeded(deadline.cancelled or "stopped")
     outcomes = []
     for name in stats:
         future = futures.get(name)

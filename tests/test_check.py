@@ -78,7 +78,7 @@ def test_an_unreachable_gateway_and_an_unwritable_textfile_directory():
 def test_a_configuration_error_is_the_first_and_only_line(env):
     with Simulator(jobs=10) as sim:
         result = nbu_push("check", env=sim_env(sim, **env))
-    assert result.code == 1 and result.stdout.startswith("✗ configuration")
+    assert result.code == 78 and result.stdout.startswith("✗ configuration")
     assert len(result.stdout.splitlines()) == 1
 
 
