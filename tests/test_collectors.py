@@ -242,3 +242,35 @@ def test_offset_paging_without_a_count_reads_until_an_empty_page(requests_mock):
         "data": units[int(r.qs["page[offset]"][0]):int(r.qs["page[offset]"][0]) + 100]})
     summary = collect_storage(client(), CollectContext(now=NOW))
     assert len(summary.units) == 700 and requests_mock.call_count == 8
+
+
+def test_backfilled_jobs_outside_every_window_are_tallied_by_the_hour():
+    """Memory follows hours, not minutes, for jobs that no window or counter will keep."""
+    from nbu_push.collect._job_ledger import JobAttributes, JobRecord, minute_of
+
+    tally = JobTally(stale_before="2026-03-01T10:00")
+    records = [JobRecord(JobAttributes(jobType="BACKUP", policyType="STANDARD", status=0,
+                                       endTime=f"2026-03-01T{hour:02d}:{minute:02d}:30.000Z"))
+               for hour in (7, 8, 9, 10) for minute in range(60)]
+    tally.add_records(records)
+    buckets = tally.buckets(fallback_minute=0)
+    old = {m for m in buckets if m < minute_of("2026-03-01T10:00")}
+    assert old == {minute_of(f"2026-03-01T{hour:02d}") for hour in (7, 8, 9)}  # 3, not 180
+    assert len(buckets) - len(old) == 60  # the kept hour stays minute by minute
+    assert sum(g.finished for by_key in buckets.values() for g in by_key.values()) == 240
+
+
+def test_collectors_run_after_those_they_use_and_a_cycle_fails():
+    from nbu_push.collect.base import Collector, Family
+    from nbu_push.run import _dependencies_first
+
+    def declared(name: str, uses: tuple[str, ...]) -> Collector:
+        return Collector(name=name, reads="", permission="", collect=lambda c, x: None,
+                         families=(Family(f"nbu_{name}", "h", (), lambda s: []),), uses=uses)
+
+    chain = {"a": declared("a", ("b",)), "b": declared("b", ("c",)), "c": declared("c", ())}
+    assert _dependencies_first(["a", "b", "c"], chain) == ["c", "b", "a"]
+    assert _dependencies_first(["a", "b"], chain) == ["b", "a"]  # c is not selected
+    loop = {"a": declared("a", ("b",)), "b": declared("b", ("a",))}
+    with pytest.raises(ValueError, match="cycle"):
+        _dependencies_first(["a", "b"], loop)
