@@ -1,9 +1,11 @@
 """The bare baseline: the smallest correct reader of the same jobs, for side-by-side timing.
 
-One requests.Session, NBU_CONCURRENCY threads over equal-count slices of the same interval
-nbu-push reads on a first run ([now - 24h, now - 2m) on the primary's clock), each body read
-with one raw read and decoded with a field-selective msgspec struct, totals by (jobType,
-policyType, status). No retries, no metrics, no state, no other collector.
+One requests.Session, NBU_CONCURRENCY threads over the same slices of the same interval
+nbu-push reads on a first run ([now - 24h, now - 2m) on the primary's clock): equal job
+counts, planned by the same pure function (nbu_push.netbackup.slicing, which imports nothing
+but the standard library) from the same count requests. Each body is read with one raw read
+and decoded with a field-selective msgspec struct; totals by (jobType, policyType, status).
+No retries, no metrics, no state, no other collector.
 
     python bench/bare.py URL API_KEY CA_FILE [CONCURRENCY]     # prints jobs and seconds
 """
@@ -21,6 +23,8 @@ from typing import Any
 
 import msgspec
 import requests
+
+from nbu_push.netbackup.slicing import plan
 
 
 class Attributes(msgspec.Struct):
@@ -67,22 +71,12 @@ def main() -> None:
                               headers={**headers, "Content-Type": headers["Accept"]})
         return int(answer.json()["data"]["attributes"]["count"])
 
-    step = (end - start) // concurrency
-    equal = [(start + i * step, end if i == concurrency - 1 else start + (i + 1) * step)
-             for i in range(concurrency)]
     with ThreadPoolExecutor(concurrency) as pool:
-        counts = list(pool.map(count, equal))
-    bounds, total, target, seen = [start], sum(counts), 1, 0
-    for (low, high), n in zip(equal, counts, strict=True):  # equal-count cut points
-        while target < concurrency and n and seen + n >= total * target / concurrency:
-            bounds.append(low + int((high - low) * (total * target / concurrency - seen) / n))
-            target += 1
-        seen += n
-    slices = list(zip(bounds, [*bounds[1:], end], strict=True))
+        slices = plan(start, end, concurrency, lambda ranges: list(pool.map(count, ranges)))
 
     def read(bounds: tuple[int, int]) -> Counter:
         totals: Counter = Counter()
-        query = {"filter": filter_of(*bounds), "sort": "jobId", "page[limit]": "100"}
+        query = {"filter": filter_of(*bounds), "sort": "endTime", "page[limit]": "100"}
         while True:
             encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
             response = session.get(f"{url}/admin/jobs?{encoded}", headers=headers, verify=ca,

@@ -93,8 +93,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("concurrency", "--concurrency", "NBU_CONCURRENCY", "N",
            "parallel job cursor chains", "4"),
     Option("job_slicing", "--job-slicing", "NBU_JOB_SLICING", "count|time",
-           "cut the window into slices of equal job count (one count request per slice) or"
-           " equal time", "count", choices=("count", "time")),
+           "cut the window into slices of equal job count (count requests, finer where jobs"
+           " bunch up) or equal time", "count", choices=("count", "time")),
     Option("max_pages", "--max-pages", "NBU_MAX_PAGES", "N", "page cap per cursor chain",
            "10000"),
     Option("deadline", "--deadline", "NBU_DEADLINE", "DURATION", "the collection ends by then",

@@ -6,18 +6,12 @@ import json
 import threading
 import time
 from datetime import datetime, timezone
-from itertools import pairwise
 
 import pytest
 
 from nbu_push.collect._job_ledger import JobTally
 from nbu_push.collect.base import CollectContext
-from nbu_push.collect.jobs import (
-    balanced_bounds,
-    collect_jobs,
-    decode_jobs_page,
-    split_window,
-)
+from nbu_push.collect.jobs import collect_jobs, decode_jobs_page
 from nbu_push.collect.storage import StorageSummary, collect_storage, decode_units_page
 from nbu_push.errors import ApiError
 from nbu_push.netbackup.client import NetBackupClient
@@ -171,14 +165,6 @@ def test_parent_bytes_are_not_counted_twice():
     assert group.files == 30
 
 
-@pytest.mark.parametrize("parts", [1, 2, 3, 7, 8])
-def test_slices_are_disjoint_and_cover_the_window(parts):
-    slices = split_window(1_000, 4_601, parts)
-    assert slices[0][0] == 1_000 and slices[-1][1] == 4_601
-    assert all(a[1] == b[0] for a, b in pairwise(slices))
-    assert len(slices) == parts
-
-
 def test_a_failing_chain_fails_the_collector_without_hanging_the_others(requests_mock):
     calls = {"n": 0}
     lock = threading.Lock()
@@ -201,27 +187,28 @@ def test_a_failing_chain_fails_the_collector_without_hanging_the_others(requests
     assert calls["n"] < 200  # the healthy chains stopped instead of paging on
 
 
-def test_balanced_bounds_follow_the_job_counts():
-    slices = split_window(0, 4000, 4)
-    assert balanced_bounds(slices, [0, 0, 1000, 0], 4) == [
-        (0, 2250), (2250, 2500), (2500, 2750), (2750, 4000)]
-    assert balanced_bounds(slices, [10, 10, 10, 10], 4) == slices
-    assert balanced_bounds(slices, [0, 0, 0, 0], 4) == slices
-
-
 def test_slices_are_sized_by_job_counts(requests_mock):
-    counts = iter([0, 0, 400, 0])
-    requests_mock.post(BASE + "/admin/jobs-count-requests", json=lambda r, c: {
-        "data": {"type": "jobCount", "attributes": {"count": next(counts)}}})
+    burst_start = datetime(2026, 3, 1, 11, 30, tzinfo=timezone.utc).timestamp() * 1000
+    ends = [burst_start + 2250 * n for n in range(400)]  # 11:30 to 11:45, evenly
+
+    def count(request, context):  # what a server holding those jobs answers
+        low, high = (datetime.fromisoformat(term.split()[-1].replace("Z", "+00:00"))
+                     .timestamp() * 1000
+                     for term in request.json()["data"]["attributes"]["filter"].split(" and "))
+        return {"data": {"type": "jobCount",
+                         "attributes": {"count": sum(low <= end < high for end in ends)}}}
+
+    requests_mock.post(BASE + "/admin/jobs-count-requests", json=count)
     requests_mock.get(BASE + "/admin/jobs", json={"data": []})
     ctx = CollectContext(now=NOW, concurrency=4)
     collect_jobs(client(), ctx)
     bodies = [r.json() for r in requests_mock.request_history if r.method == "POST"]
-    assert [b["data"]["type"] for b in bodies] == ["jobCount"] * 4
+    # four equal times, then the burst's quarter again in eight (the last by subtraction)
+    assert [b["data"]["type"] for b in bodies] == ["jobCount"] * (4 + 7)
     filters = [r.qs["filter"][0] for r in requests_mock.request_history if r.method == "GET"]
     assert filters[0].startswith("endtime ge 2026-03-01t11:00:00.000z and endtime lt "
                                  "2026-03-01t11:33:45")
-    assert ctx.stats.requests == 8
+    assert ctx.stats.requests == 4 + 7 + 4
 
 
 def test_slices_fall_back_to_equal_time_without_counts(requests_mock):

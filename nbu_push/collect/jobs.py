@@ -1,10 +1,10 @@
 """Jobs that ended, each read once: counters, window gauges and the watermark.
 
 A run reads the jobs whose `endTime` lies in `[watermark, primary's clock - NBU_JOB_SETTLE)`:
-`GET /admin/jobs` with `endTime ge <start> and endTime lt <end>`, sorted by `jobId`, 100 per
+`GET /admin/jobs` with `endTime ge <start> and endTime lt <end>`, sorted by `endTime`, 100 per
 page, following cursors. The interval is cut into `concurrency` disjoint half-open slices
-whose cursor chains run in parallel, re-cut to equal job counts with one
-`POST /admin/jobs-count-requests` per slice. Each page is folded into per-minute tallies and
+of about equal job counts (`POST /admin/jobs-count-requests`, netbackup/slicing.py) whose
+cursor chains run in parallel. Each page is folded into per-minute tallies and
 dropped. The watermark advances over the slices read completely, in order, and only those
 are kept, so a job is never read twice nor skipped (docs/state.md). With no state, the first
 run reads the last NBU_JOB_BACKFILL.
@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import pairwise
 from typing import Any
 
 import msgspec
@@ -35,6 +34,7 @@ from ..errors import (
     Incomplete,
     NbuPushError,
 )
+from ..netbackup import slicing
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.fields import number, timestamp
@@ -85,13 +85,6 @@ def first_job_time(client: NetBackupClient, ctx: CollectContext, odata_filter: s
     return timestamp(getattr(record.attributes, attribute))
 
 
-def split_window(start_ms: int, end_ms: int, parts: int) -> list[tuple[int, int]]:
-    """Disjoint half-open [start, end) millisecond slices that cover the window exactly."""
-    parts = max(1, min(parts, end_ms - start_ms)) if end_ms > start_ms else 1
-    bounds = [start_ms + (end_ms - start_ms) * i // parts for i in range(parts + 1)]
-    return list(pairwise(bounds))
-
-
 def _as_datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
 
@@ -118,42 +111,20 @@ def count_jobs(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, 
     return count_matching(client, ctx, slice_filter(*bounds))
 
 
-def balanced_bounds(slices: list[tuple[int, int]], counts: list[int], parts: int
-                    ) -> list[tuple[int, int]]:
-    """Re-cut the window so each part holds about the same number of jobs.
-
-    Jobs are assumed evenly spread inside each counted slice (a piecewise-linear CDF).
-    """
-    total = sum(counts)
-    if total == 0 or len(slices) < 2:
-        return slices
-    bounds, seen, target = [slices[0][0]], 0, 1
-    for (start, end), count in zip(slices, counts, strict=True):
-        while target < parts and count and seen + count >= total * target / parts:
-            share = (total * target / parts - seen) / count
-            bounds.append(start + int((end - start) * share))
-            target += 1
-        seen += count
-    bounds.append(slices[-1][1])
-    unique = sorted(set(bounds))
-    return list(pairwise(unique))
-
-
 def plan_slices(client: NetBackupClient, ctx: CollectContext, start_ms: int, end_ms: int,
                 pool: ThreadPoolExecutor, parts: int | None = None) -> list[tuple[int, int]]:
-    """K equal-time slices, re-cut to equal job counts when the server can count them."""
+    """Slices of about equal job counts when the server can count them, else equal times."""
     parts = parts or ctx.concurrency
-    slices = split_window(start_ms, end_ms, parts)
-    if len(slices) < 2 or not ctx.balance_slices:
-        return slices
+    if not ctx.balance_slices:
+        return slicing.split_window(start_ms, end_ms, parts)
     try:
-        counts = list(pool.map(lambda bounds: count_jobs(client, ctx, bounds), slices))
+        return slicing.plan(start_ms, end_ms, parts, lambda ranges: list(pool.map(
+            lambda bounds: count_jobs(client, ctx, bounds), ranges)))
     except AuthError:
         raise
     except NbuPushError as exc:  # e.g. 406 on 10.3, which counts only with version 6.0
         log.debug("job counts unavailable, using equal time slices: %s", exc)
-        return slices
-    return balanced_bounds(slices, counts, parts)
+        return slicing.split_window(start_ms, end_ms, parts)
 
 
 @dataclass

@@ -82,6 +82,7 @@ def compile_filter(text: str) -> Callable[[object], bool]:
         return True
 
     predicate.end_bounds = _end_bounds(tests)  # type: ignore[attr-defined]
+    predicate.end_only = all(attr == "end_ms" for attr, _, _ in tests)  # type: ignore[attr-defined]
     return predicate
 
 

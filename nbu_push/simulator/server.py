@@ -115,7 +115,17 @@ class _State:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # a web server's backlog: no dropped SYN, no 1 s retransmit
     simulator: Simulator
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """TLS handshakes in the connection's own thread, not one by one in accept()."""
+        if isinstance(request, ssl.SSLSocket):
+            try:
+                request.do_handshake()
+            except OSError:  # ssl.SSLError included
+                return
+        super().finish_request(request, client_address)
 
 
 def _error(code: int, message: str, details: list[str] | None = None) -> bytes:
@@ -328,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
             attributes = request["data"]["attributes"]
             assert request["data"]["type"] == "jobCount"
             text = attributes.get("filter", "")
-            count = len(sim.filtered(text, "jobId")[0])
+            count = sim.count(text)
         except FilterError as exc:
             return self._send(400, _error(9401, str(exc)))
         except (ValueError, KeyError, TypeError, AssertionError):
@@ -508,7 +518,8 @@ class Simulator:
             cert, key = self_signed_certificate(self._tls_dir.name)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True,
+                                                     do_handshake_on_connect=False)
             self.ca_file = cert
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
                                         name="nbu-simulator")
@@ -554,6 +565,24 @@ class Simulator:
         scheme = "https" if self._tls_dir is not None else "http"
         return f"{scheme}://127.0.0.1:{self.port}/netbackup"
 
+    def _candidates(self, predicate: Any) -> list[Job]:
+        """The jobs a filter can match: by the end-time index when it bounds endTime."""
+        bounds = getattr(predicate, "end_bounds", None)
+        if bounds is None:
+            return self.dataset.jobs
+        with self._cache_lock:
+            low = bisect.bisect_left(self._end_times, bounds[0])
+            high = bisect.bisect_left(self._end_times, bounds[1])
+            return self._by_end[low:high]
+
+    def count(self, text: str) -> int:
+        """How many jobs match `filter` (as the server's database counts: no sorting)."""
+        predicate = compile_filter(text) if text else (lambda job: True)
+        candidates = self._candidates(predicate)
+        if getattr(predicate, "end_only", False):
+            return len(candidates)
+        return sum(1 for job in candidates if predicate(job))
+
     def filtered(self, text: str, sort: str) -> tuple[list[Job], dict[str, int]]:
         """Jobs matching `filter` in `sort` order, with cursor positions; cached per query."""
         key = (text, sort)
@@ -564,13 +593,7 @@ class Simulator:
         predicate = compile_filter(text) if text else (lambda job: True)
         descending = sort.startswith("-")
         order = SORTS[sort.lstrip("-") or "startTime"]
-        candidates = self.dataset.jobs
-        bounds = getattr(predicate, "end_bounds", None)
-        if bounds is not None:  # endTime windows: bisect the index instead of scanning
-            low = bisect.bisect_left(self._end_times, bounds[0])
-            high = bisect.bisect_left(self._end_times, bounds[1])
-            candidates = self._by_end[low:high]
-        ordered = sorted((job for job in candidates if predicate(job)), key=order,
+        ordered = sorted((job for job in self._candidates(predicate) if predicate(job)), key=order,
                          reverse=descending or not sort)
         entry = (ordered, {str(job.job_id): n for n, job in enumerate(ordered)})
         with self._cache_lock:
