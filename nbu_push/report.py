@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .stats import CollectorStats
@@ -15,7 +16,8 @@ class CollectorOutcome:
     stats: CollectorStats
     data: object = None  # the collector's summary when it succeeded
     error: BaseException | None = None
-    state: object = None  # what the collector keeps in the run state (None: keep the old)
+    # what the collector keeps in the run state (None: keep the old), built only when saved
+    state: Callable[[], object] | None = None
 
 
 @dataclass

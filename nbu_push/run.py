@@ -61,7 +61,10 @@ def exit_code_of(error: BaseException | None) -> int:
 def _run_collector(collector: Collector[Any], client: NetBackupClient,
                    ctx: CollectContext) -> CollectorOutcome:
     name, started = collector.name, time.monotonic()
-    keep = collector.state_of or (lambda summary: None)
+    def keep(summary: Any) -> Callable[[], object] | None:
+        state_of = collector.state_of
+        return None if state_of is None else lambda: state_of(summary)
+
     try:
         data = collector.collect(client, ctx)
     except Incomplete as exc:  # failed, but its progress goes into the run state
@@ -253,8 +256,9 @@ def _save_state(settings: Settings, state: RunState, report: RunReport, code: in
     if settings.dry_run or settings.state_file is None:
         return code
     for outcome in report.outcomes:
-        if outcome.state is not None:
-            state.collectors[outcome.name] = outcome.state
+        kept = outcome.state() if outcome.state is not None else None
+        if kept is not None:
+            state.collectors[outcome.name] = kept
     try:
         save_state(settings.state_file, state)
     except NbuPushError as exc:

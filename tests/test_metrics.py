@@ -6,7 +6,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.collect._job_ledger import JobAttributes, JobRecord
 from nbu_push.collect.storage import StorageSummary, UnitAttributes, UnitRecord
-from nbu_push.metrics import render
+from nbu_push.metrics import family_specs, render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.stats import CollectorStats
 
@@ -102,3 +102,50 @@ def test_no_timestamps_and_no_process_metrics():
     for line in payload.splitlines():
         if not line.startswith("#"):
             assert len(line.rsplit("} ", 1)[-1].split()) == 1, line
+
+
+def prometheus_client_exposition(report: RunReport) -> bytes:
+    """The oracle: the same families as prometheus_client's own objects, rendered by its
+    generate_latest."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    built = []
+    for name, documentation, labels, rows, counter in family_specs(report):
+        kind = CounterMetricFamily if counter else GaugeMetricFamily
+        family = kind(name, documentation, labels=["site", *labels])
+        for values, value in rows:
+            family.add_metric([report.site, *values], value)
+        built.append(family)
+
+    class Families:
+        def collect(self):
+            return built
+
+    registry = CollectorRegistry()
+    registry.register(Families())
+    return generate_latest(registry)
+
+
+def test_render_writes_what_prometheus_client_writes():
+    odd = report(site='site "a"\\b\nc ü')
+    odd.outcomes[0].stats.bytes_received = 10**20  # Go's exponent form
+    odd.outcomes[1].duration_seconds = float("nan")
+    for case in (report(), odd, report(jobs_ok=False, storage_ok=False)):
+        assert render(case) == prometheus_client_exposition(case)
+
+
+def test_render_writes_what_prometheus_client_writes_for_a_whole_run():
+    """Every collector's families, counters included, from a run against the simulator."""
+    from nbu_push.config import settings_from
+    from nbu_push.deadline import Deadline
+    from nbu_push.run import collect
+    from nbu_push.simulator import Simulator
+
+    with Simulator(jobs=3000, units=12) as sim:
+        settings = settings_from({"url": sim.url, "api_key": sim.api_key, "dry_run": True})
+        whole = collect(settings, Deadline(60), 1_767_225_600.0)
+    assert whole.success
+    assert any(spec[4] for spec in family_specs(whole))  # counters are in it
+    assert len(render(whole).splitlines()) > 1000
+    assert render(whole) == prometheus_client_exposition(whole)

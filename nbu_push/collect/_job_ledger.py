@@ -23,7 +23,7 @@ Amounts = list[Any]  # [finished, transferred_bytes, data_transferred_bytes, fil
 FIELDS = 4
 
 
-class JobAttributes(msgspec.Struct):
+class JobAttributes(msgspec.Struct, gc=False):
     """The only job attributes nbu-push reads; the other ~70 are skipped while decoding."""
 
     jobType: Any = None
@@ -40,7 +40,7 @@ class JobAttributes(msgspec.Struct):
     policyName: Any = None
 
 
-class JobRecord(msgspec.Struct):
+class JobRecord(msgspec.Struct, gc=False):
     attributes: JobAttributes | None = None
 
 

@@ -437,13 +437,15 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
              base: str = "https://nbu-primary.example.com:1556/netbackup",
              unit_names: list[str] | None = None,
              policy_types: list[tuple[str, int]] | None = None,
-             burst: float = 0.0, slp_images: int = 300) -> Dataset:
+             burst: float = 0.0, slp_images: int = 300, finished: bool = False) -> Dataset:
     """Jobs ending between 5 h and 3 min before `anchor_ms` (outside the default 2-minute
     settle delay); 80 % in the last 50 minutes,
     and of those the fraction `burst` within six minutes (30 to 36 minutes before).
 
-    About 6 % of jobs are still ACTIVE, QUEUED, REQUEUED or SUSPENDED (no endTime); about
-    one backup in ten is a parent whose `kilobytesTransferred` repeats the sum of its children.
+    About 6 % of jobs are still ACTIVE, QUEUED, REQUEUED or SUSPENDED (no endTime), and one
+    backup ended 40 days ago; with `finished`, neither: every job ended in those 5 hours.
+    About one backup in ten is a parent whose `kilobytesTransferred` repeats the sum of its
+    children.
     """
     rng = random.Random(seed)
     anchor = anchor_ms if anchor_ms is not None else int(datetime.now(timezone.utc)
@@ -458,7 +460,7 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
         if recent and rng.random() < burst:  # a backup window: most jobs end together
             end = anchor - rng.randint(30 * 60_000, 36 * 60_000)
         state, status = "DONE", 0
-        roll = rng.random()
+        roll = rng.random() if not finished else 1.0
         if roll < 0.03:
             state, end = "ACTIVE", None
         elif roll < 0.05:
@@ -501,8 +503,8 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
                         "vcenter01.example.com" if per_vm else client, parent_id, n_children,
                         kb, kb_data, files))
         made.extend(children)
-    made = made[:jobs - 1] if jobs else []
-    if jobs:  # a client whose last good backup is older than any backfill
+    made = made[:jobs - 1] if jobs and not finished else made[:jobs]
+    if jobs and not finished:  # a client whose last good backup is older than any backfill
         made.append(Job(job_id + 1, anchor - 40 * 86_400_000, anchor - 40 * 86_400_000 - 600_000,
                         "DONE", 0, "BACKUP", "STANDARD", OLD_CLIENT, job_id + 1, 0, 1000, 500,
                         10))

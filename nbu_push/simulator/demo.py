@@ -13,7 +13,7 @@ DEMO_JOBS = 5000
 
 def start_demo() -> tuple[Simulator, dict[str, str | None]]:
     """Start a simulator on a free loopback port; the settings that point a run at it."""
-    simulator = Simulator(jobs=DEMO_JOBS).start()
+    simulator = Simulator(jobs=DEMO_JOBS, record=False).start()
     overrides: dict[str, str | None] = dict.fromkeys(
         ("api_key_file", "username", "password", "password_file", "ca_bundle", "api_version"))
     overrides.update(url=simulator.url, api_key=simulator.api_key)

@@ -181,7 +181,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = url.path.removeprefix("/netbackup")
-        sim.requests.append(RecordedRequest(method, path, url.query, dict(self.headers), body))
+        if sim.record:
+            sim.requests.append(RecordedRequest(method, path, url.query, dict(self.headers),
+                                                body))
         faults = sim.faults
         if faults.latency_ms or faults.jitter_ms:
             time.sleep((faults.latency_ms + random.uniform(0, faults.jitter_ms)) / 1000)
@@ -489,7 +491,7 @@ class Simulator:
                  password: str | None = None, faults: Faults | None = None,
                  host: str = "127.0.0.1", port: int = 0, tls: bool = False,
                  compress: bool = False, licensing: bool = True, clock_offset: float = 0.0,
-                 **data_options: object) -> None:
+                 record: bool = True, **data_options: object) -> None:
         self.dataset = dataset or generate(jobs=jobs, units=units, seed=seed,
                                            **data_options)  # type: ignore[arg-type]
         self.versions = versions
@@ -503,6 +505,7 @@ class Simulator:
         self._rng = random.Random(seed + 1000)
         self.configured = configured_clients(self.dataset.jobs)  # the policies' clients
         self.state = _State()
+        self.record = record  # keep every request in `requests` (tests read them)
         self.requests: list[RecordedRequest] = []
         self._cache: OrderedDict[tuple[str, str], tuple[list[Job], dict[str, int]]] = \
             OrderedDict()
