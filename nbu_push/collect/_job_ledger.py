@@ -111,25 +111,35 @@ class Attempts:
 
     success: Any = None  # the latest end of a usable backup (status 0 or 1)
     attempt: Any = None  # the latest end of any attempt ...
-    status: str = ""  # ... and its status
+    status: Any = ""  # ... and its status (as read; a label once folded)
     failures: list = field(default_factory=list)  # ends of failed attempts
 
     def add(self, end: Any, status: object) -> None:
-        code = number(status)
+        code = status if type(status) is int else number(status)
         if self.attempt is None or end >= self.attempt:
-            self.attempt, self.status = end, label(status)
-        if code is not None and 0 <= code <= 1:
+            self.attempt, self.status = end, status  # the raw status until folded
+        if code is None:
+            return
+        if 0 <= code <= 1:
             if self.success is None or end > self.success:
                 self.success = end
-        elif code is not None:
+        else:
             self.failures.append(end)
+
+    def merge(self, other: Attempts) -> None:
+        """Fold in the attempts of a key that reads the same once normalized."""
+        if other.attempt is not None and (self.attempt is None or other.attempt >= self.attempt):
+            self.attempt, self.status = other.attempt, other.status
+        if other.success is not None and (self.success is None or other.success > self.success):
+            self.success = other.success
+        self.failures += other.failures
 
     def in_ms(self) -> Attempts | None:
         attempt = _ms(self.attempt)
         if attempt is None:
             return None
         failures = [ms for ms in map(_ms, self.failures) if ms is not None]
-        return Attempts(_ms(self.success), attempt, self.status, failures)
+        return Attempts(_ms(self.success), attempt, label(self.status), failures)
 
 
 def _ms(value: object) -> int | None:
@@ -162,7 +172,8 @@ class JobTally:
     cheap to hash; `buckets()` normalizes labels and minutes afterwards."""
 
     _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
-    clients: dict[ClientKey, Attempts] = field(default_factory=dict)  # backups by client
+    # backups by the raw (clientName, policyName, policyType); `clients` normalizes them
+    _backups: dict[Hashable, Attempts] = field(default_factory=dict)
     # Jobs that ended before this minute (ISO "YYYY-MM-DDTHH:MM", UTC) fall out of every
     # window once the read is complete and are not counted: they are tallied by the hour, so
     # memory does not grow with the length of a backfill (while a backfill is catching up,
@@ -171,13 +182,35 @@ class JobTally:
     values_skipped: int = 0  # amounts present but unusable (negative, beyond int64, junk)
 
     def _observe(self, attrs: JobAttributes, end: str) -> None:
-        client = label(attrs.clientName, "")
-        if client and protects(attrs):
-            key = (client, label(attrs.policyName), label(attrs.policyType))
-            seen = self.clients.get(key)
-            if seen is None:
-                seen = self.clients[key] = Attempts()
-            seen.add(end, attrs.status)
+        if not protects(attrs):
+            return
+        raw_key: Hashable = (attrs.clientName, attrs.policyName, attrs.policyType)
+        try:
+            seen = self._backups.get(raw_key)
+        except TypeError:  # an unhashable value (list, object): normalize it now
+            raw_key = (label(attrs.clientName, ""), label(attrs.policyName),
+                       label(attrs.policyType))
+            seen = self._backups.get(raw_key)
+        if seen is None:
+            seen = self._backups[raw_key] = Attempts()
+        seen.add(end, attrs.status)
+
+    @property
+    def clients(self) -> dict[ClientKey, Attempts]:
+        """Backups by client and policy, as labels (keys that read alike merged); a job
+        without a client name protects nobody."""
+        merged: dict[ClientKey, Attempts] = {}
+        for raw_key, attempts in self._backups.items():
+            client, policy, policy_type = cast(tuple, raw_key)
+            name = label(client, "")
+            if not name:
+                continue
+            key = (name, label(policy), label(policy_type))
+            if key in merged:
+                merged[key].merge(attempts)
+            else:
+                merged[key] = attempts
+        return merged
 
     def add_records(self, records: Iterable[JobRecord]) -> int:
         """Fold records in; returns how many were skipped as malformed (no attributes)."""
