@@ -58,6 +58,18 @@ class JobGroup:
                                             other.data_transferred_bytes)
         self.files = _plus(self.files, other.files)
 
+    def add_leaf(self, kb: object, kb_data: object, files: object) -> bool:
+        """Add a leaf job's amounts; True when one was present but unusable."""
+        transferred, data, count = _count(kb, 1024), _count(kb_data, 1024), _count(files)
+        if transferred is not None:
+            self.transferred_bytes = (self.transferred_bytes or 0) + transferred
+        if data is not None:
+            self.data_transferred_bytes = (self.data_transferred_bytes or 0) + data
+        if count is not None:
+            self.files = (self.files or 0) + count
+        return ((transferred is None and kb is not None) or (data is None and kb_data is not None)
+                or (count is None and files is not None))
+
     def amounts(self) -> Amounts:
         return [self.finished, self.transferred_bytes, self.data_transferred_bytes, self.files]
 
@@ -127,7 +139,8 @@ class Attempts:
             self.failures.append(end)
 
     def merge(self, other: Attempts) -> None:
-        """Fold in the attempts of a key that reads the same once normalized."""
+        """Fold in the attempts of the same key in another slice (or of a key that reads the
+        same once normalized)."""
         if other.attempt is not None and (self.attempt is None or other.attempt >= self.attempt):
             self.attempt, self.status = other.attempt, other.status
         if other.success is not None and (self.success is None or other.success > self.success):
@@ -213,43 +226,42 @@ class JobTally:
         return merged
 
     def add_records(self, records: Iterable[JobRecord]) -> int:
-        """Fold records in; returns how many were skipped as malformed (no attributes)."""
+        """Fold records in; returns how many were skipped as malformed (no attributes).
+
+        The hot loop of a run (once per job): it touches only raw values and leaves every
+        normalization to `buckets()` and `clients`, once per distinct key."""
         skipped = 0
+        raw, stale_before = self._raw, self.stale_before
         for record in records:
             attrs = record.attributes
             if attrs is None:
                 skipped += 1
                 continue
-            end = attrs.endTime
-            # The minute prefix of a UTC time; anything else is kept whole and parsed later.
-            minute = end[:16] if type(end) is str and end[-1:] == "Z" else end
-            if self.stale_before is not None and type(minute) is str and (
-                    len(minute) == 16 and minute < self.stale_before):
-                minute = minute[:13]  # "2026-12-02T05": the hour
-            raw_key: Hashable = (attrs.jobType, attrs.policyType, attrs.status, minute)
+            end, job_type = attrs.endTime, attrs.jobType
+            minute = end
+            if type(end) is str:
+                if end[-1:] == "Z":  # the minute prefix of a UTC time, else parsed later
+                    minute = end[:16]
+                    if stale_before is not None and len(minute) == 16 and minute < stale_before:
+                        minute = minute[:13]  # "2026-12-02T05": the hour
+                if type(job_type) is str and job_type in PROTECTING_TYPES:
+                    self._observe(attrs, end)
+            raw_key: Hashable = (job_type, attrs.policyType, attrs.status, minute)
             try:
-                group = self._raw.get(raw_key)
+                group = raw.get(raw_key)
             except TypeError:  # an unhashable value (list, object): normalize it now
-                raw_key = (*group_key(attrs.jobType, attrs.policyType, attrs.status),
+                raw_key = (*group_key(job_type, attrs.policyType, attrs.status),
                            minute if isinstance(minute, str) else None)
-                group = self._raw.get(raw_key)
+                group = raw.get(raw_key)
             if group is None:
-                group = self._raw[raw_key] = JobGroup()
+                group = raw[raw_key] = JobGroup()
             group.finished += 1
-            if type(end) is str and type(attrs.jobType) is str and (
-                    attrs.jobType in PROTECTING_TYPES):
-                self._observe(attrs, end)
-            if _is_parent(attrs.childCount):  # a parent: its children carry the bytes
+            child_count = attrs.childCount
+            if child_count and _is_parent(child_count):  # its children carry the bytes
                 continue
-            kb, kb_data, files = (attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
-                                  attrs.numberOfFiles)
-            transferred, data, count = _count(kb, 1024), _count(kb_data, 1024), _count(files)
-            if ((transferred is None and kb is not None) or (data is None and kb_data is not None)
-                    or (count is None and files is not None)):
+            if group.add_leaf(attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
+                              attrs.numberOfFiles):
                 self.values_skipped += 1
-            group.transferred_bytes = _plus(group.transferred_bytes, transferred)
-            group.data_transferred_bytes = _plus(group.data_transferred_bytes, data)
-            group.files = _plus(group.files, count)
         return skipped
 
     def buckets(self, fallback_minute: int) -> dict[int, dict[GroupKey, JobGroup]]:

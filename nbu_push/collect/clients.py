@@ -59,12 +59,10 @@ class ClientBook:
     facts: dict[ClientKey, Fact] = field(default_factory=dict)
     looked_up: dict[str, int] = field(default_factory=dict)  # client -> when (Unix ms)
 
-    def observe(self, observed: dict[ClientKey, list[Attempts]], keep) -> None:
-        for key, attempts in observed.items():
+    def observe(self, observed: dict[ClientKey, Attempts], keep) -> None:
+        for key, seen in observed.items():
             if keep(key[0]):
-                fact = self.facts.setdefault(key, Fact())
-                for seen in attempts:
-                    fact.merge(seen)
+                self.facts.setdefault(key, Fact()).merge(seen)
 
     def known_good(self) -> set[str]:
         return {client for (client, _, _), fact in self.facts.items() if fact.success}

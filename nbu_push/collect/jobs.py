@@ -178,8 +178,8 @@ class JobsSummary:
     ledger: JobLedger
     windows: tuple[tuple[str, float], ...]  # (label, seconds) of each NBU_JOB_WINDOW
     target_ms: int  # where this run meant to read to; the watermark is behind it if not
-    observed: dict[ClientKey, list[Attempts]] = field(default_factory=dict)  # backups per
-    # client and policy in the time ranges this run kept (for the clients collector)
+    observed: dict[ClientKey, Attempts] = field(default_factory=dict)  # backups per client
+    # and policy in the time ranges this run kept (for the clients collector)
 
     _windows: dict[float, dict[GroupKey, JobGroup]] = field(default_factory=dict, repr=False)
 
@@ -245,17 +245,23 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
                     target_ms - int(max(seconds for _, seconds in ctx.windows) * 1000))
     stale_before = _as_datetime(floor_minute(keep_from)).strftime("%Y-%m-%dT%H:%M")
     errors: list[BaseException] = []
+    backups: dict[ClientKey, Attempts] = {}  # over every slice kept, times as read
     for read in _read(client, ctx, ledger.gaps(target_ms), stale_before):
         start, _ = read.bounds
         if read.read_until > start:
             ledger.add(read.tally.buckets(floor_minute(read.read_until - 1)), start,
                        read.read_until)
             for key, attempts in read.tally.clients.items():
-                folded = attempts.in_ms()
-                if folded is not None:
-                    summary.observed.setdefault(key, []).append(folded)
+                if key in backups:
+                    backups[key].merge(attempts)
+                else:
+                    backups[key] = attempts
         if read.error is not None:
             errors.append(read.error)
+    for key, attempts in backups.items():
+        folded = attempts.in_ms()
+        if folded is not None:
+            summary.observed[key] = folded
     ledger.prune(max(seconds for _, seconds in ctx.windows) * 1000)
     if not errors:
         return summary
