@@ -53,20 +53,21 @@ class JobGroup:
 
     def merge(self, other: JobGroup) -> None:
         self.finished += other.finished
-        self.transferred_bytes = _plus(self.transferred_bytes, other.transferred_bytes)
-        self.data_transferred_bytes = _plus(self.data_transferred_bytes,
-                                            other.data_transferred_bytes)
-        self.files = _plus(self.files, other.files)
+        self._add(other.transferred_bytes, other.data_transferred_bytes, other.files)
 
-    def add_leaf(self, kb: object, kb_data: object, files: object) -> bool:
-        """Add a leaf job's amounts; True when one was present but unusable."""
-        transferred, data, count = _count(kb, 1024), _count(kb_data, 1024), _count(files)
+    def _add(self, transferred: int | None, data: int | None, files: int | None) -> None:
+        """Add amounts; an absent one (None) leaves the total as it is (absent is not 0)."""
         if transferred is not None:
             self.transferred_bytes = (self.transferred_bytes or 0) + transferred
         if data is not None:
             self.data_transferred_bytes = (self.data_transferred_bytes or 0) + data
-        if count is not None:
-            self.files = (self.files or 0) + count
+        if files is not None:
+            self.files = (self.files or 0) + files
+
+    def add_leaf(self, kb: object, kb_data: object, files: object) -> bool:
+        """Add a leaf job's amounts; True when one was present but unusable."""
+        transferred, data, count = _count(kb, 1024), _count(kb_data, 1024), _count(files)
+        self._add(transferred, data, count)
         return ((transferred is None and kb is not None) or (data is None and kb_data is not None)
                 or (count is None and files is not None))
 
@@ -76,12 +77,6 @@ class JobGroup:
     @classmethod
     def of(cls, amounts: Amounts) -> JobGroup:
         return cls(*amounts)
-
-
-def _plus(total: int | None, value: int | None) -> int | None:
-    if value is None:
-        return total
-    return value if total is None else total + value
 
 
 def _count(value: object, scale: int = 1) -> int | None:
@@ -185,7 +180,7 @@ class JobTally:
     cheap to hash; `buckets()` normalizes labels and minutes afterwards."""
 
     _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
-    # backups by the raw (clientName, policyName, policyType); `clients` normalizes them
+    # backups by the raw (clientName, policyName, policyType); `observed_clients` labels them
     _backups: dict[Hashable, Attempts] = field(default_factory=dict)
     # Jobs that ended before this minute (ISO "YYYY-MM-DDTHH:MM", UTC) fall out of every
     # window once the read is complete and are not counted: they are tallied by the hour, so
@@ -207,23 +202,6 @@ class JobTally:
         if seen is None:
             seen = self._backups[raw_key] = Attempts()
         seen.add(end, attrs.status)
-
-    @property
-    def clients(self) -> dict[ClientKey, Attempts]:
-        """Backups by client and policy, as labels (keys that read alike merged); a job
-        without a client name protects nobody."""
-        merged: dict[ClientKey, Attempts] = {}
-        for raw_key, attempts in self._backups.items():
-            client, policy, policy_type = cast(tuple, raw_key)
-            name = label(client, "")
-            if not name:
-                continue
-            key = (name, label(policy), label(policy_type))
-            if key in merged:
-                merged[key].merge(attempts)
-            else:
-                merged[key] = attempts
-        return merged
 
     def add_records(self, records: Iterable[JobRecord]) -> int:
         """Fold records in; returns how many were skipped as malformed (no attributes).
@@ -268,16 +246,20 @@ class JobTally:
         """By minute, then by label key. A job without a readable endTime (the server put it
         in the slice by its endTime, so it is there) goes to `fallback_minute`."""
         minutes: dict[Hashable, int] = {}
+        labels: dict[Hashable, GroupKey] = {}  # normalized once per raw triple, not per minute
         out: dict[int, dict[GroupKey, JobGroup]] = {}
         for raw_key, group in self._raw.items():
-            job_type, policy_type, status, token = cast(tuple, raw_key)
+            parts = cast(tuple, raw_key)
+            triple, token = parts[:3], parts[3]
             try:
                 minute = minutes.get(token)
                 if minute is None:
                     minute = minutes[token] = minute_of(token) or fallback_minute
             except TypeError:
                 minute = fallback_minute
-            key = group_key(job_type, policy_type, status)
+            key = labels.get(triple)
+            if key is None:
+                key = labels[triple] = group_key(*triple)
             out.setdefault(minute, {}).setdefault(key, JobGroup()).merge(group)
         return out
 
@@ -289,6 +271,30 @@ class JobTally:
             for key, group in by_key.items():
                 merged.setdefault(key, JobGroup()).merge(group)
         return merged
+
+
+def observed_clients(tallies: Iterable[JobTally]) -> dict[ClientKey, Attempts]:
+    """Backups by client and policy over several tallies (the slices of a run), labelled
+    once: keys that read alike are merged; a job without a client name protects nobody."""
+    by_raw: dict[Hashable, Attempts] = {}
+    for tally in tallies:
+        for raw_key, attempts in tally._backups.items():
+            if raw_key in by_raw:
+                by_raw[raw_key].merge(attempts)
+            else:
+                by_raw[raw_key] = attempts
+    merged: dict[ClientKey, Attempts] = {}
+    for raw_key, attempts in by_raw.items():
+        client, policy, policy_type = cast(tuple, raw_key)
+        name = label(client, "")
+        if not name:
+            continue
+        key = (name, label(policy), label(policy_type))
+        if key in merged:
+            merged[key].merge(attempts)
+        else:
+            merged[key] = attempts
+    return merged
 
 
 def floor_minute(ms: int) -> int:

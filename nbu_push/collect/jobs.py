@@ -49,6 +49,7 @@ from ._job_ledger import (
     JobRecord,
     JobTally,
     floor_minute,
+    observed_clients,
 )
 from .base import CollectContext, Collector, Family, Sample
 
@@ -245,20 +246,16 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
                     target_ms - int(max(seconds for _, seconds in ctx.windows) * 1000))
     stale_before = _as_datetime(floor_minute(keep_from)).strftime("%Y-%m-%dT%H:%M")
     errors: list[BaseException] = []
-    backups: dict[ClientKey, Attempts] = {}  # over every slice kept, times as read
+    kept: list[JobTally] = []
     for read in _read(client, ctx, ledger.gaps(target_ms), stale_before):
         start, _ = read.bounds
         if read.read_until > start:
             ledger.add(read.tally.buckets(floor_minute(read.read_until - 1)), start,
                        read.read_until)
-            for key, attempts in read.tally.clients.items():
-                if key in backups:
-                    backups[key].merge(attempts)
-                else:
-                    backups[key] = attempts
+            kept.append(read.tally)
         if read.error is not None:
             errors.append(read.error)
-    for key, attempts in backups.items():
+    for key, attempts in observed_clients(kept).items():  # times parsed once per client
         folded = attempts.in_ms()
         if folded is not None:
             summary.observed[key] = folded
