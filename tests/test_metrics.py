@@ -149,3 +149,18 @@ def test_render_writes_what_prometheus_client_writes_for_a_whole_run():
     assert any(spec[4] for spec in family_specs(whole))  # counters are in it
     assert len(render(whole).splitlines()) > 1000
     assert render(whole) == prometheus_client_exposition(whole)
+
+
+def test_values_are_written_as_prometheus_client_writes_them():
+    import random
+
+    from prometheus_client.utils import floatToGoString
+
+    from nbu_push.metrics import go_float
+
+    rng = random.Random(7)
+    values = [0, 1, -1, 0.5, 1e-7, 1234567.5, 12345678.0, 1e20, -1e20, 2**62, 2**63 - 1,
+              True, float("inf"), float("-inf"), float("nan"), 1_767_225_600.123]
+    values += [rng.uniform(-1e12, 1e12) for _ in range(2000)]
+    values += [rng.randrange(10**16) for _ in range(2000)]
+    assert [go_float(v) for v in values] == [floatToGoString(v) for v in values]
