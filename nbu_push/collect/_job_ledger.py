@@ -188,6 +188,7 @@ class JobTally:
     # its window may start up to an hour late; docs/state.md).
     stale_before: str | None = None
     values_skipped: int = 0  # amounts present but unusable (negative, beyond int64, junk)
+    unreadable_ends: int = 0  # records without attributes or with an endTime not a string
 
     def _observe(self, attrs: JobAttributes, end: str) -> None:
         if not protects(attrs):
@@ -214,10 +215,13 @@ class JobTally:
             attrs = record.attributes
             if attrs is None:
                 skipped += 1
+                self.unreadable_ends += 1
                 continue
             end, job_type = attrs.endTime, attrs.jobType
             minute = end
-            if type(end) is str:
+            if type(end) is not str:
+                self.unreadable_ends += 1
+            else:
                 if end[-1:] == "Z":  # the minute prefix of a UTC time, else parsed later
                     minute = end[:16]
                     if stale_before is not None and len(minute) == 16 and minute < stale_before:

@@ -148,7 +148,6 @@ def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int,
     those ending exactly when its last job ends (the next page may hold more of them)."""
     read = SliceRead(bounds, JobTally(stale_before=stale_before), bounds[0])
     held: list[JobRecord] = []
-    ordered = True  # every job had a readable endTime, so partial progress is exact
     params = {"filter": slice_filter(*bounds), "sort": "endTime"}
     try:
         for page in cursor_pages(client, PATH, params, decode_jobs_page, ctx.stats,
@@ -160,7 +159,6 @@ def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int,
                 cut -= 1
             ctx.stats.add(skipped=read.tally.add_records(records[:cut]))
             held = records[cut:]
-            ordered = ordered and all(_end_of(r) is not None for r in records[:cut])
             until = timestamp(last) if last is not None else None
             if until is not None:
                 read.read_until = max(read.read_until, min(int(until * 1000), bounds[1]))
@@ -168,7 +166,7 @@ def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int,
         read.read_until = bounds[1]
     except Exception as exc:  # what was read completely stays; the rest is read next run
         read.error = exc
-        if not ordered:
+        if read.tally.unreadable_ends:  # partial progress is exact only in endTime order
             read.tally, read.read_until = JobTally(), bounds[0]
     ctx.stats.add(values_skipped=read.tally.values_skipped)
     return read
