@@ -510,6 +510,7 @@ class Simulator:
         self._cache: OrderedDict[tuple[str, str], tuple[list[Job], dict[str, int]]] = \
             OrderedDict()
         self._cache_lock = threading.Lock()
+        self._counts: dict[str, int] = {}  # scanned counts by filter, cleared with `_cache`
         self._by_end: list[Job] = []
         self._end_times: list[int] = []
         self.refresh_index()
@@ -535,6 +536,7 @@ class Simulator:
             self._by_end = ended
             self._end_times = [job.end_ms or 0 for job in ended]
             self._cache.clear()
+            self._counts.clear()
 
     def now_ms(self) -> int:
         """The simulated primary's clock (its `Date` header), in milliseconds."""
@@ -550,6 +552,7 @@ class Simulator:
             self._end_times.insert(at, end_ms)
             self._by_end.insert(at, job)
             self._cache.clear()
+            self._counts.clear()
         return job
 
     def resume_job(self, job: Job, end_ms: int, status: int = 0) -> None:
@@ -579,12 +582,19 @@ class Simulator:
             return self._by_end[low:high]
 
     def count(self, text: str) -> int:
-        """How many jobs match `filter` (as the server's database counts: no sorting)."""
+        """How many jobs match `filter`, as a database with indexes would: by the end-time
+        index, or scanned once per filter (until the jobs change), never sorted."""
         predicate = compile_filter(text) if text else (lambda job: True)
         candidates = self._candidates(predicate)
         if getattr(predicate, "end_only", False):
             return len(candidates)
-        return sum(1 for job in candidates if predicate(job))
+        with self._cache_lock:
+            if text in self._counts:
+                return self._counts[text]
+        count = sum(1 for job in candidates if predicate(job))
+        with self._cache_lock:
+            self._counts[text] = count
+        return count
 
     def filtered(self, text: str, sort: str) -> tuple[list[Job], dict[str, int]]:
         """Jobs matching `filter` in `sort` order, with cursor positions; cached per query."""
