@@ -8,6 +8,7 @@ since `counting_from_ms`), and per-minute buckets for the window gauges. See doc
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -44,7 +45,7 @@ class JobRecord(msgspec.Struct, gc=False):
     attributes: JobAttributes | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per label set and minute: thousands, kept small
 class JobGroup:
     finished: int = 0
     transferred_bytes: int | None = None  # kilobytesTransferred x 1024, leaf jobs
@@ -111,7 +112,7 @@ def protects(attrs: JobAttributes) -> bool:
     return parent is None or parent == 0 or parent == attrs.jobId
 
 
-@dataclass
+@dataclass(slots=True)  # one per client and policy
 class Attempts:
     """The backups of one client and policy seen in a time range; times as read (ISO
     strings) while reading, Unix milliseconds once folded (`in_ms`)."""
@@ -153,6 +154,12 @@ class Attempts:
 def _ms(value: object) -> int | None:
     seconds = timestamp(value)
     return None if seconds is None else round(seconds * 1000)
+
+
+def _interned(key: Hashable) -> Hashable:
+    """A new key with its strings interned: thousands of keys share a few hundred names, and
+    the decoded page the values came from is not kept alive by them."""
+    return tuple(sys.intern(value) if type(value) is str else value for value in cast(tuple, key))
 
 
 def group_key(job_type: object, policy_type: object, status: object) -> GroupKey:
@@ -201,7 +208,7 @@ class JobTally:
                        label(attrs.policyType))
             seen = self._backups.get(raw_key)
         if seen is None:
-            seen = self._backups[raw_key] = Attempts()
+            seen = self._backups[_interned(raw_key)] = Attempts()
         seen.add(end, attrs.status)
 
     def add_records(self, records: Iterable[JobRecord]) -> int:
@@ -236,7 +243,7 @@ class JobTally:
                            minute if isinstance(minute, str) else None)
                 group = raw.get(raw_key)
             if group is None:
-                group = raw[raw_key] = JobGroup()
+                group = raw[_interned(raw_key)] = JobGroup()
             group.finished += 1
             child_count = attrs.childCount
             if child_count and _is_parent(child_count):  # its children carry the bytes

@@ -35,7 +35,7 @@ LOOKUP_THREADS = 4
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(slots=True)  # one per client and policy
 class Fact:
     success: int | None = None  # Unix ms: the end of the last usable backup
     attempt: int | None = None  # the end of the last attempt ...
