@@ -37,12 +37,12 @@ class Measurement:
     per_collector: dict[str, tuple[int, float]]  # collector -> (requests, seconds)
 
 
-def start_simulator(jobs: int, latency_ms: float, burst: float, finished: bool
+def start_simulator(jobs: int, latency_ms: float, args: argparse.Namespace
                     ) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "nbu_push.simulator", "--tls", "--jobs", str(jobs),
-         "--units", "40", "--faults", f"latency_ms={latency_ms}", "--burst", str(burst),
-         *(["--finished"] if finished else [])],
+         "--units", "40", "--faults", f"latency_ms={latency_ms}", "--burst", str(args.burst),
+         "--hours", str(args.hours), *(["--finished"] if args.finished else [])],
         stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, json.loads(proc.stdout.readline())
@@ -110,6 +110,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; best is shown")
     parser.add_argument("--burst", type=float, default=0.0,
                         help="fraction of recent jobs ending in one 6-minute backup window")
+    parser.add_argument("--hours", type=float, default=5,
+                        help="jobs end within this many hours before the primary's clock")
     parser.add_argument("--finished", action="store_true",
                         help="every job served ended in the window read (none running)")
     parser.add_argument("--slicing", default="", help="NBU_JOB_SLICING: count or time")
@@ -119,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python"
           f" {platform.python_version()}, {platform.platform()}; burst {args.burst:g},"
-          f" {'every job finished in the window, ' if args.finished else ''}"
+          f" jobs over {args.hours:g} h, {'every job finished, ' if args.finished else ''}"
           f" slicing {args.slicing or 'default'}, collectors {args.collectors or 'all'}")
     print("| jobs served | jobs read | latency | K | nbu-push wall s (best / median) | bare"
           " client wall s (best / median) | ratio (medians) | CPU s | peak RSS MiB | requests |"
@@ -127,7 +129,7 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for latency in (float(v) for v in args.latency.split(",")):
         for jobs in (int(v) for v in args.jobs.split(",")):
-            simulator, info = start_simulator(jobs, latency, args.burst, args.finished)
+            simulator, info = start_simulator(jobs, latency, args)
             try:
                 concurrency = args.concurrency or ("8" if latency else "")
                 env = {"NBU_CONCURRENCY": concurrency} if concurrency else {}

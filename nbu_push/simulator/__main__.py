@@ -19,9 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--burst", type=float, default=0.0,
                         help="fraction of recent jobs ending in one 6-minute burst")
+    parser.add_argument("--hours", type=float, default=5,
+                        help="jobs end within this many hours (80 %% in the last 50 minutes)")
     parser.add_argument("--finished", action="store_true",
-                        help="every job finished in the last 5 hours: none running, no older"
-                        " job (all of them in a first run's window)")
+                        help="every job finished within --hours: none running, no older job"
+                        " (all of them in a first run's window)")
     parser.add_argument("--tls", action="store_true", help="HTTPS with a self-signed cert")
     parser.add_argument("--gzip", action="store_true", help="gzip responses when accepted")
     parser.add_argument("--versions", default="14.0,13.0,12.0")
@@ -35,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     simulator = Simulator(jobs=args.jobs, units=args.units, seed=args.seed, tls=args.tls,
                           versions=tuple(args.versions.split(",")), api_key=args.api_key,
                           faults=faults, port=args.port, burst=args.burst, compress=args.gzip,
-                          finished=args.finished, record=False)  # nobody reads the record here
+                          finished=args.finished, hours=args.hours,
+                          record=False)  # nobody reads the record here
     gc.freeze()  # the dataset lives as long as the process: spare the collector scanning it
     simulator.start()
     print(json.dumps({"url": simulator.url, "api_key": simulator.api_key,

@@ -437,13 +437,14 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
              base: str = "https://nbu-primary.example.com:1556/netbackup",
              unit_names: list[str] | None = None,
              policy_types: list[tuple[str, int]] | None = None,
-             burst: float = 0.0, slp_images: int = 300, finished: bool = False) -> Dataset:
-    """Jobs ending between 5 h and 3 min before `anchor_ms` (outside the default 2-minute
-    settle delay); 80 % in the last 50 minutes,
+             burst: float = 0.0, slp_images: int = 300, finished: bool = False,
+             hours: float = 5) -> Dataset:
+    """Jobs ending between `hours` (5) and 3 min before `anchor_ms` (outside the default
+    2-minute settle delay); 80 % in the last 50 minutes,
     and of those the fraction `burst` within six minutes (30 to 36 minutes before).
 
     About 6 % of jobs are still ACTIVE, QUEUED, REQUEUED or SUSPENDED (no endTime), and one
-    backup ended 40 days ago; with `finished`, neither: every job ended in those 5 hours.
+    backup ended 40 days ago; with `finished`, neither: every job ended in those hours.
     About one backup in ten is a parent whose `kilobytesTransferred` repeats the sum of its
     children.
     """
@@ -456,7 +457,7 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
         job_id += 1
         recent = rng.random() < 0.8
         end: int | None = anchor - rng.randint(180_000, 50 * 60_000) if recent else \
-            anchor - rng.randint(70 * 60_000, 5 * 3600_000)
+            anchor - rng.randint(70 * 60_000, int(hours * 3600_000))
         if recent and rng.random() < burst:  # a backup window: most jobs end together
             end = anchor - rng.randint(30 * 60_000, 36 * 60_000)
         state, status = "DONE", 0
