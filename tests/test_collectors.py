@@ -13,7 +13,7 @@ from nbu_push.collect._job_ledger import JobTally
 from nbu_push.collect.base import CollectContext
 from nbu_push.collect.jobs import collect_jobs, decode_jobs_page
 from nbu_push.collect.storage import StorageSummary, collect_storage, decode_units_page
-from nbu_push.errors import ApiError
+from nbu_push.errors import ApiError, Incomplete
 from nbu_push.netbackup.client import NetBackupClient
 from nbu_push.retry import Backoff
 
@@ -261,3 +261,34 @@ def test_collectors_run_after_those_they_use_and_a_cycle_fails():
     loop = {"a": declared("a", ("b",)), "b": declared("b", ("a",))}
     with pytest.raises(ValueError, match="cycle"):
         _dependencies_first(["a", "b"], loop)
+
+
+@pytest.mark.parametrize("readable", [True, False])
+def test_a_stopped_chain_keeps_its_progress_only_when_every_end_was_readable(requests_mock,
+                                                                              readable):
+    """In endTime order, a chain that stops has read everything before its last endTime; a
+    job whose endTime cannot be read could belong anywhere, so then nothing is kept."""
+    first = [job(1, endTime="2026-03-01T11:10:00.000Z"),
+             job(2, endTime="2026-03-01T11:20:00.000Z" if readable else None),
+             job(3, endTime="2026-03-01T11:30:00.000Z")]
+
+    def respond(request, context):
+        if "page%5Bafter%5D" in request.url:
+            context.status_code = 400
+            return {"errorCode": 9401, "errorMessage": "bad"}
+        return {"data": first, "meta": {"pagination": {"next": "3"}}}
+
+    requests_mock.get(BASE + "/admin/jobs", json=respond)
+    requests_mock.post(BASE + "/admin/jobs-count-requests", status_code=406, json={})
+    ctx = CollectContext(now=NOW, concurrency=1)
+    if readable:
+        with pytest.raises(Incomplete) as stopped:
+            collect_jobs(client(), ctx)
+        kept = stopped.value.summary.ledger
+        assert kept.watermark_ms == datetime(2026, 3, 1, 11, 30,
+                                             tzinfo=timezone.utc).timestamp() * 1000
+        assert sum(g.finished for g in kept.window(3600).values()) == 2  # job 3 is held
+    else:
+        with pytest.raises(ApiError, match="9401") as stopped:
+            collect_jobs(client(), ctx)
+        assert not isinstance(stopped.value, Incomplete)
