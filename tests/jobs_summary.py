@@ -16,5 +16,5 @@ def summary_of(records: Iterable[JobRecord], window: float = 3600.0) -> JobsSumm
     tally = JobTally()
     tally.add_records(records)
     ledger = JobLedger(END_MS - int(window * 1000), END_MS)
-    ledger.add(tally.buckets(floor_minute(END_MS - 1)), END_MS - int(window * 1000), END_MS)
+    ledger.add(tally.take_buckets(floor_minute(END_MS - 1)), END_MS - int(window * 1000), END_MS)
     return JobsSummary(ledger, ((f"{window:g}s", window),), END_MS)

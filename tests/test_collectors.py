@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nbu_push.collect._job_ledger import JobTally
+from nbu_push.collect._job_ledger import JobGroup, JobTally
 from nbu_push.collect.base import CollectContext
 from nbu_push.collect.jobs import collect_jobs, decode_jobs_page
 from nbu_push.collect.storage import StorageSummary, collect_storage, decode_units_page
@@ -118,6 +118,15 @@ def test_storage_without_capacity_is_absent_not_zero():
     assert summary.units["disk"].free_bytes == 0
 
 
+def groups_of(tally: JobTally) -> dict:
+    """The tally's groups by label set, minutes merged (the tally is spent)."""
+    merged: dict = {}
+    for by_key in tally.take_buckets(fallback_minute=0).values():
+        for key, group in by_key.items():
+            merged.setdefault(key, JobGroup()).merge(group)
+    return merged
+
+
 def test_lenient_job_parsing():
     summary = JobTally()
     decoded = decode_jobs_page(page(
@@ -131,11 +140,12 @@ def test_lenient_job_parsing():
     ), "test")
     assert decoded.skipped == 2
     assert summary.add_records(decoded.records) == 1
-    assert summary.groups[("BACKUP", "STANDARD", "0")].transferred_bytes == 1536
-    assert summary.groups[("NEW_TYPE_FROM_11_3", "STANDARD", "196")].finished == 1
-    unknown = summary.groups[("unknown", "unknown", "unknown")]
+    groups = groups_of(summary)
+    assert groups[("BACKUP", "STANDARD", "0")].transferred_bytes == 1536
+    assert groups[("NEW_TYPE_FROM_11_3", "STANDARD", "196")].finished == 1
+    unknown = groups[("unknown", "unknown", "unknown")]
     assert unknown.finished == 1 and unknown.transferred_bytes is None  # absent, not 0
-    odd = summary.groups[("unknown", "STANDARD", "0")]  # a list is no label; 0.0 is "0"
+    odd = groups[("unknown", "STANDARD", "0")]  # a list is no label; 0.0 is "0"
     assert odd.finished == 1 and odd.transferred_bytes is None
 
 
@@ -148,7 +158,7 @@ def test_statuses_of_different_types_are_one_series():
     summary = JobTally()
     summary.add_records(decode_jobs_page(page(job(1, status=0), job(2, status="0"),
                                               job(3, status=0.0)), "test").records)
-    assert summary.groups[("BACKUP", "STANDARD", "0")].finished == 3
+    assert groups_of(summary)[("BACKUP", "STANDARD", "0")].finished == 3
 
 
 def test_parent_bytes_are_not_counted_twice():
@@ -159,7 +169,7 @@ def test_parent_bytes_are_not_counted_twice():
         job(12, parentJobId=10, kilobytesTransferred=200, numberOfFiles=20),
         job(13, parentJobId=10, childCount="0", kilobytesTransferred=1, numberOfFiles=-5)),
         "test").records)
-    group = summary.groups[("BACKUP", "STANDARD", "0")]
+    group = groups_of(summary)[("BACKUP", "STANDARD", "0")]
     assert group.finished == 4
     assert group.transferred_bytes == 301 * 1024
     assert group.files == 30
@@ -240,7 +250,7 @@ def test_backfilled_jobs_outside_every_window_are_tallied_by_the_hour():
                                        endTime=f"2026-03-01T{hour:02d}:{minute:02d}:30.000Z"))
                for hour in (7, 8, 9, 10) for minute in range(60)]
     tally.add_records(records)
-    buckets = tally.buckets(fallback_minute=0)
+    buckets = tally.take_buckets(fallback_minute=0)
     old = {m for m in buckets if m < minute_of("2026-03-01T10:00")}
     assert old == {minute_of(f"2026-03-01T{hour:02d}") for hour in (7, 8, 9)}  # 3, not 180
     assert len(buckets) - len(old) == 60  # the kept hour stays minute by minute
@@ -292,3 +302,23 @@ def test_a_stopped_chain_keeps_its_progress_only_when_every_end_was_readable(req
         with pytest.raises(ApiError, match="9401") as stopped:
             collect_jobs(client(), ctx)
         assert not isinstance(stopped.value, Incomplete)
+
+
+def test_a_clients_failures_are_kept_only_after_its_last_good_backup_and_bounded():
+    from nbu_push.collect._job_ledger import MAX_FAILURES, observed_clients
+
+    def backup(minute: int, status: int) -> dict:
+        return job(minute, clientName="c1", policyName="p", status=status,
+                   endTime=f"2026-03-01T{minute // 60:02d}:{minute % 60:02d}:00.000Z")
+
+    tally = JobTally()
+    tally.add_records(decode_jobs_page(page(backup(1, 58), backup(2, 58), backup(3, 0),
+                                            backup(4, 58)), "test").records)
+    seen = observed_clients([tally])[("c1", "p", "STANDARD")].in_ms()
+    assert seen is not None and len(seen.failures) == 1 and seen.failures[0] > seen.success
+    always_failing = JobTally()
+    always_failing.add_records(decode_jobs_page(page(*(backup(m, 58) for m in range(1000))),
+                                                "test").records)
+    kept = observed_clients([always_failing])[("c1", "p", "STANDARD")]
+    assert MAX_FAILURES <= len(kept.failures) <= 2 * MAX_FAILURES
+    assert max(kept.failures) == "2026-03-01T16:39:00.000Z"  # the newest stay

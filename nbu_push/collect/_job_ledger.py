@@ -97,6 +97,7 @@ def _is_parent(child_count: object) -> bool:
 ClientKey = tuple[str, str, str]  # client, policy_name, policy_type
 PROTECTING_TYPES = frozenset({"BACKUP", "SNAPSHOT"})  # jobs that make a restorable image
 PER_VM_POLICIES = frozenset({"VMWARE", "HYPERV"})  # a discovery parent, a child per VM
+MAX_FAILURES = 100  # failed attempts remembered per client and policy (the newest)
 
 
 def protects(attrs: JobAttributes) -> bool:
@@ -120,7 +121,7 @@ class Attempts:
     success: Any = None  # the latest end of a usable backup (status 0 or 1)
     attempt: Any = None  # the latest end of any attempt ...
     status: Any = ""  # ... and its status (as read; a label once folded)
-    failures: list = field(default_factory=list)  # ends of failed attempts
+    failures: list = field(default_factory=list)  # ends of failed attempts after `success`
 
     def add(self, end: Any, status: object) -> None:
         code = status if type(status) is int else number(status)
@@ -131,8 +132,12 @@ class Attempts:
         if 0 <= code <= 1:
             if self.success is None or end > self.success:
                 self.success = end
+                if self.failures:  # failures before a usable backup no longer count
+                    self.failures = [failed for failed in self.failures if failed > end]
         else:
             self.failures.append(end)
+            if len(self.failures) > 2 * MAX_FAILURES:  # a client that always fails
+                self.failures = sorted(self.failures)[-MAX_FAILURES:]
 
     def merge(self, other: Attempts) -> None:
         """Fold in the attempts of the same key in another slice (or of a key that reads the
@@ -253,9 +258,10 @@ class JobTally:
                 self.values_skipped += 1
         return skipped
 
-    def buckets(self, fallback_minute: int) -> dict[int, dict[GroupKey, JobGroup]]:
-        """By minute, then by label key. A job without a readable endTime (the server put it
-        in the slice by its endTime, so it is there) goes to `fallback_minute`."""
+    def take_buckets(self, fallback_minute: int) -> dict[int, dict[GroupKey, JobGroup]]:
+        """By minute, then by label key; the groups move out (no copy) and the tally is empty
+        afterwards. A job without a readable endTime (the server put it in the slice by its
+        endTime, so it is there) goes to `fallback_minute`."""
         minutes: dict[Hashable, int] = {}
         labels: dict[Hashable, GroupKey] = {}  # normalized once per raw triple, not per minute
         out: dict[int, dict[GroupKey, JobGroup]] = {}
@@ -271,17 +277,14 @@ class JobTally:
             key = labels.get(triple)
             if key is None:
                 key = labels[triple] = group_key(*triple)
-            out.setdefault(minute, {}).setdefault(key, JobGroup()).merge(group)
+            by_key = out.setdefault(minute, {})
+            if key in by_key:  # raw keys that read alike: one label set
+                by_key[key].merge(group)
+            else:
+                by_key[key] = group
+        self._raw = {}
         return out
 
-    @property
-    def groups(self) -> dict[GroupKey, JobGroup]:
-        """Every record folded, by label key (minutes merged)."""
-        merged: dict[GroupKey, JobGroup] = {}
-        for by_key in self.buckets(0).values():
-            for key, group in by_key.items():
-                merged.setdefault(key, JobGroup()).merge(group)
-        return merged
 
 
 def observed_clients(tallies: Iterable[JobTally]) -> dict[ClientKey, Attempts]:
@@ -346,14 +349,18 @@ class JobLedger:
 
     def add(self, buckets: dict[int, dict[GroupKey, JobGroup]], start_ms: int,
             end_ms: int) -> None:
-        """Fold the buckets of the completely read time range [start, end); the watermark
-        advances over every range that now joins it."""
+        """Fold in the buckets of the completely read time range [start, end) (their groups
+        are taken over, not copied); the watermark advances over every range that now joins
+        it."""
         for minute, by_key in buckets.items():
             into = self.buckets.setdefault(minute, {})
             for key, group in by_key.items():
-                into.setdefault(key, JobGroup()).merge(group)
                 if minute >= self.counting_from_ms:
                     self._count(key, group.amounts())
+                if key in into:
+                    into[key].merge(group)
+                else:
+                    into[key] = group  # taken over, not copied: `buckets` are handed over
         ahead = []
         for start, end in sorted([*self.read_ahead, (start_ms, end_ms)]):
             if start <= self.watermark_ms:

@@ -25,12 +25,11 @@ from ..netbackup.client import NetBackupClient
 from ..netbackup.fields import label, timestamp
 from ..netbackup.paging import first_record
 from ..netbackup.query import odata_and, odata_string
-from ._job_ledger import Attempts, ClientKey
+from ._job_ledger import MAX_FAILURES, Attempts, ClientKey
 from .base import CollectContext, Collector, Family, Sample
 from .configured_clients import ConfiguredClients, client_filter
 from .jobs import PATH, JobsSummary, decode_jobs_page
 
-MAX_FAILURES = 100  # failed attempts remembered per client and policy (the newest)
 LOOKUP_THREADS = 4
 log = logging.getLogger(__name__)
 

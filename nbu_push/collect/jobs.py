@@ -248,7 +248,7 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     for read in _read(client, ctx, ledger.gaps(target_ms), stale_before):
         start, _ = read.bounds
         if read.read_until > start:
-            ledger.add(read.tally.buckets(floor_minute(read.read_until - 1)), start,
+            ledger.add(read.tally.take_buckets(floor_minute(read.read_until - 1)), start,
                        read.read_until)
             kept.append(read.tally)
         if read.error is not None:
