@@ -13,6 +13,7 @@ API requests and bytes received, as a Markdown table (docs/performance.md).
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -23,6 +24,8 @@ import time
 from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
+
+import nbu_push
 
 
 @dataclass
@@ -119,6 +122,8 @@ def main() -> None:
     parser.add_argument("--per-collector", action="store_true",
                         help="also print requests and seconds per collector (median run)")
     args = parser.parse_args()
+    # as installed: pip compiles the bytecode, and this machine sets PYTHONDONTWRITEBYTECODE
+    compileall.compile_dir(os.path.dirname(nbu_push.__file__), quiet=1)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python"
           f" {platform.python_version()}, {platform.platform()}; burst {args.burst:g},"
           f" jobs over {args.hours:g} h, {'every job finished, ' if args.finished else ''}"

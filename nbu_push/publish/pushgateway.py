@@ -10,8 +10,6 @@ import base64
 import logging
 
 import requests
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from ..deadline import Deadline
 from ..errors import PublishError, PublishUnavailable
@@ -40,7 +38,11 @@ GATEWAY_FAMILIES = ("push_time_seconds", "push_failure_time_seconds")
 
 def group_exposition(groups: list, labels: dict[str, str]) -> bytes:
     """The families of the group with exactly `labels`, from `GET /api/v1/metrics`, as text
-    (without the `job` and `instance` labels the gateway adds); empty when there is none."""
+    (without the `job` and `instance` labels the gateway adds); empty when there is none.
+    Only a partial run needs this, so prometheus_client (20 ms to import) is imported here."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
     families: list[Metric] = []
     for group in groups:
         if not isinstance(group, dict) or group.get("labels") != labels:
