@@ -83,6 +83,8 @@ def compile_filter(text: str) -> Callable[[object], bool]:
 
     predicate.end_bounds = _end_bounds(tests)  # type: ignore[attr-defined]
     predicate.end_only = all(attr == "end_ms" for attr, _, _ in tests)  # type: ignore[attr-defined]
+    predicate.client = next((value for attr, compare, value in tests  # type: ignore[attr-defined]
+                             if attr == "client" and compare is OPS["eq"]), None)
     return predicate
 
 

@@ -511,6 +511,7 @@ class Simulator:
             OrderedDict()
         self._cache_lock = threading.Lock()
         self._counts: dict[str, int] = {}  # scanned counts by filter, cleared with `_cache`
+        self._by_client: dict[str, list[Job]] = {}  # built when first asked, cleared with it
         self._by_end: list[Job] = []
         self._end_times: list[int] = []
         self.refresh_index()
@@ -537,6 +538,7 @@ class Simulator:
             self._end_times = [job.end_ms or 0 for job in ended]
             self._cache.clear()
             self._counts.clear()
+            self._by_client.clear()
 
     def now_ms(self) -> int:
         """The simulated primary's clock (its `Date` header), in milliseconds."""
@@ -553,6 +555,7 @@ class Simulator:
             self._by_end.insert(at, job)
             self._cache.clear()
             self._counts.clear()
+            self._by_client.clear()
         return job
 
     def resume_job(self, job: Job, end_ms: int, status: int = 0) -> None:
@@ -572,8 +575,16 @@ class Simulator:
         return f"{scheme}://127.0.0.1:{self.port}/netbackup"
 
     def _candidates(self, predicate: Any) -> list[Job]:
-        """The jobs a filter can match: by the end-time index when it bounds endTime."""
+        """The jobs a filter can match: by the end-time index when it bounds endTime, by the
+        client index when it names one client, else all of them."""
         bounds = getattr(predicate, "end_bounds", None)
+        client = getattr(predicate, "client", None)
+        if bounds is None and client is not None:
+            with self._cache_lock:
+                if not self._by_client:
+                    for job in self.dataset.jobs:
+                        self._by_client.setdefault(job.client, []).append(job)
+                return self._by_client.get(client, [])
         if bounds is None:
             return self.dataset.jobs
         with self._cache_lock:
