@@ -4,8 +4,9 @@ One requests.Session, NBU_CONCURRENCY threads over the same slices of the same i
 nbu-push reads on a first run ([now - 24h, now - 2m) on the primary's clock): equal job
 counts, planned by the same pure function (nbu_push.netbackup.slicing, which imports nothing
 but the standard library) from the same count requests. Each body is read with one raw read
-and decoded with a field-selective msgspec struct; totals by (jobType, policyType, status).
-No retries, no metrics, no state, no other collector.
+and decoded with the same field-selective msgspec struct (nbu-push's JobRecord: the 12
+fields it needs for counts, bytes, files and client protection); totals by (jobType,
+policyType, status) only. No retries, no metrics, no state, no other collector.
 
     python bench/bare.py URL API_KEY CA_FILE [CONCURRENCY]     # prints jobs and seconds
 """
@@ -24,21 +25,12 @@ from typing import Any
 import msgspec
 import requests
 
+from nbu_push.collect._job_ledger import JobRecord
 from nbu_push.netbackup.slicing import plan
 
 
-class Attributes(msgspec.Struct):
-    jobType: Any = None
-    policyType: Any = None
-    status: Any = None
-
-
-class Record(msgspec.Struct):
-    attributes: Attributes | None = None
-
-
 class Page(msgspec.Struct):
-    data: list[Record] = []
+    data: list[JobRecord] = []
     meta: Any = None
 
 
