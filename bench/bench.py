@@ -1,11 +1,14 @@
-"""Benchmark one full `nbu-push --dry-run` against the simulator over HTTPS.
+"""Benchmark one full `nbu-push --dry-run` beside the bare client, against the simulator.
 
-The simulator runs in its own process (so it does not share nbu-push's interpreter lock),
-with injected per-request latency. For every case this prints wall time, CPU time, peak RSS,
-API requests and bytes received, as a Markdown table (docs/performance.md).
+The simulator runs in its own process over HTTPS (so it does not share nbu-push's
+interpreter lock), with injected per-request latency. Each case runs nbu-push and
+bench/bare.py alternately on the same server and prints both wall times and their ratio,
+CPU time, peak RSS (from wait4), API requests and bytes received, as a Markdown table
+(docs/performance.md). Every repeat is a first run (NBU_STATE_FILE=off): it reads the whole
+24 h backfill.
 
-    .venv/bin/python bench/bench.py                      # all six cases, best of 3
-    .venv/bin/python bench/bench.py --jobs 100000 --latency 20 --concurrency 8 --repeat 5
+    .venv/bin/python bench/bench.py --finished              # 1k, 10k, 100k at 0 and 20 ms
+    .venv/bin/python bench/bench.py --finished --hours 23 --cases 100000@0x7,1000000@0x1
     .venv/bin/python bench/bench.py --jobs 100000 --latency 0 --collectors jobs,storage
     .venv/bin/python bench/bench.py --jobs 100000 --per-collector     # requests and seconds
 """
@@ -111,6 +114,8 @@ def main() -> None:
     parser.add_argument("--concurrency", default="", help="NBU_CONCURRENCY (default: the"
                         " nbu-push default at 0 ms, 8 with latency)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; best is shown")
+    parser.add_argument("--cases", default="", help="instead of --jobs x --latency:"
+                        " JOBS@MS[xREPEAT],... e.g. 100000@0x7,1000000@0x1,100000@20")
     parser.add_argument("--burst", type=float, default=0.0,
                         help="fraction of recent jobs ending in one 6-minute backup window")
     parser.add_argument("--hours", type=float, default=5,
@@ -129,39 +134,47 @@ def main() -> None:
           f" jobs over {args.hours:g} h, {'every job finished, ' if args.finished else ''}"
           f" slicing {args.slicing or 'default'}, collectors {args.collectors or 'all'}")
     print("| jobs served | jobs read | latency | K | nbu-push wall s (best / median) | bare"
-          " client wall s (best / median) | ratio (medians) | CPU s | peak RSS MiB | requests |"
-          " received MiB |")
+          " client wall s (best / median) | ratio (medians) | CPU s (nbu-push / bare) | peak RSS"
+          " MiB (nbu-push / bare) | requests | received MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for latency in (float(v) for v in args.latency.split(",")):
-        for jobs in (int(v) for v in args.jobs.split(",")):
-            simulator, info = start_simulator(jobs, latency, args)
-            try:
-                concurrency = args.concurrency or ("8" if latency else "")
-                env = {"NBU_CONCURRENCY": concurrency} if concurrency else {}
-                if args.slicing:
-                    env["NBU_JOB_SLICING"] = args.slicing
-                if args.collectors:
-                    env["NBU_COLLECTORS"] = args.collectors
-                runs, bare = [], []
-                for _ in range(args.repeat):  # interleaved: both see the same machine
-                    runs.append(run_once(info, env))
-                    bare.append(run_bare(info, concurrency))
-                runs.sort(key=lambda m: m.wall)
-                bare.sort(key=lambda m: m.wall)
-            finally:
-                simulator.terminate()
-                simulator.wait()
-            best, median = runs[0], runs[len(runs) // 2]
-            base, base_median = bare[0], bare[len(bare) // 2]
-            assert base.jobs == best.jobs, (base.jobs, best.jobs)  # the same jobs were read
-            print(f"| {jobs:,} | {best.jobs:,} | {latency:g} ms | {concurrency or 'default'} |"
-                  f" {best.wall:.2f} / {median.wall:.2f} | {base.wall:.2f} /"
-                  f" {base_median.wall:.2f} | {median.wall / base_median.wall:.2f} |"
-                  f" {best.cpu:.2f} | {max(r.max_rss_mib for r in runs):.1f} |"
-                  f" {best.requests} | {best.received_mib:.1f} |", flush=True)
-            if args.per_collector:
-                for name, (sent, took) in median.per_collector.items():
-                    print(f"|   | collector `{name}` | | {took:.3f} s | | | {sent} | |")
+    cases = [(int(jobs), float(latency), args.repeat) for latency in args.latency.split(",")
+             for jobs in args.jobs.split(",")]
+    if args.cases:
+        cases = []
+        for case in args.cases.split(","):
+            jobs, _, rest = case.partition("@")
+            latency, _, repeat = rest.partition("x")
+            cases.append((int(jobs), float(latency), int(repeat or args.repeat)))
+    for jobs, latency, repeat in cases:
+        simulator, info = start_simulator(jobs, latency, args)
+        try:
+            concurrency = args.concurrency or ("8" if latency else "")
+            env = {"NBU_CONCURRENCY": concurrency} if concurrency else {}
+            if args.slicing:
+                env["NBU_JOB_SLICING"] = args.slicing
+            if args.collectors:
+                env["NBU_COLLECTORS"] = args.collectors
+            runs, bare = [], []
+            for _ in range(repeat):  # interleaved: both see the same machine
+                runs.append(run_once(info, env))
+                bare.append(run_bare(info, concurrency))
+            runs.sort(key=lambda m: m.wall)
+            bare.sort(key=lambda m: m.wall)
+        finally:
+            simulator.terminate()
+            simulator.wait()
+        best, median = runs[0], runs[len(runs) // 2]
+        base, base_median = bare[0], bare[len(bare) // 2]
+        assert base.jobs == best.jobs, (base.jobs, best.jobs)  # the same jobs were read
+        print(f"| {jobs:,} | {best.jobs:,} | {latency:g} ms | {concurrency or 'default'} |"
+              f" {best.wall:.2f} / {median.wall:.2f} | {base.wall:.2f} /"
+              f" {base_median.wall:.2f} | {median.wall / base_median.wall:.2f} |"
+              f" {best.cpu:.2f} / {base.cpu:.2f} | {max(r.max_rss_mib for r in runs):.1f} /"
+              f" {max(r.max_rss_mib for r in bare):.1f} |"
+              f" {best.requests} | {best.received_mib:.1f} |", flush=True)
+        if args.per_collector:
+            for name, (sent, took) in median.per_collector.items():
+                print(f"|   | collector `{name}` | | {took:.3f} s | | | {sent} | |")
 
 
 if __name__ == "__main__":
