@@ -6,6 +6,7 @@ No HTTP or file details live here: those belong to netbackup/ and publish/.
 from __future__ import annotations
 
 import contextlib
+import gc
 import ipaddress
 import logging
 import threading
@@ -167,8 +168,13 @@ def collection_exit_code(report: RunReport) -> int:
     return codes.pop() if len(codes) == 1 else EXIT_FAILED
 
 
+YOUNG_GC_THRESHOLD = 10_000  # Python's default, 700, collects ~200 times in a 100,000-job
+# run: pages and keys die young by the hundred thousand (85 -> 50 ms in the collector)
+
+
 def run(settings: Settings, clock=time.time) -> int:
     """Collect, publish everywhere, log one summary line; return the exit code."""
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
     deadline = Deadline(settings.deadline)
     if settings.base_url.startswith("http://") and not _loopback(settings.base_url):
         log.warning("NBU_URL %s is plain http: the API key crosses the network in clear text;"
