@@ -3,7 +3,7 @@
 The simulator runs in its own process over HTTPS (so it does not share nbu-push's
 interpreter lock), with injected per-request latency. Each case runs nbu-push and
 bench/bare.py alternately on the same server and prints both wall times and their ratio,
-CPU time, peak RSS (from wait4), API requests and bytes received, as a Markdown table
+CPU time, peak RSS (from GNU time), API requests and bytes received, as a Markdown table
 (docs/performance.md). Every repeat is a first run (NBU_STATE_FILE=off): it reads the whole
 24 h backfill.
 
@@ -54,20 +54,38 @@ def start_simulator(jobs: int, latency_ms: float, args: argparse.Namespace
     return proc, json.loads(proc.stdout.readline())
 
 
-def run_bare(info: dict, concurrency: str) -> Measurement:
-    """bench/bare.py as a process, timed like nbu-push (spawn to exit)."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__),
-                                                              "bare.py"),
-                                 info["url"], info["api_key"], info["ca_file"],
-                                 concurrency or "4"], stdout=out)
+@dataclass
+class Process:
+    wall: float
+    cpu: float
+    max_rss_mib: float
+    code: int
+
+
+def timed(command: list[str], env: dict[str, str] | None, stdout, stderr=None) -> Process:
+    """Run a command, timed from spawn to exit. Its peak RSS comes from GNU time, not from
+    this process's wait4: a child's ru_maxrss starts at its parent's high-water mark (the
+    pages it shared before exec), and this benchmark's own RSS grows as it parses outputs."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        started = time.perf_counter()
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss.name, *command],
+                                env=env, stdout=stdout, stderr=stderr)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
+        kib = int(rss.read().split()[-1])
+    return Process(wall, usage.ru_utime + usage.ru_stime, kib / 1024,
+                   os.waitstatus_to_exitcode(status))
+
+
+def run_bare(info: dict, concurrency: str) -> Measurement:
+    """bench/bare.py as a process, timed like nbu-push (spawn to exit)."""
+    with tempfile.TemporaryFile() as out:
+        done = timed([sys.executable, os.path.join(os.path.dirname(__file__), "bare.py"),
+                      info["url"], info["api_key"], info["ca_file"], concurrency or "4"],
+                     None, out)
         out.seek(0)
         jobs = int(out.read().split()[0])
-    return Measurement(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, 0, 0.0,
-                       jobs, os.waitstatus_to_exitcode(status), {})
+    return Measurement(done.wall, done.cpu, done.max_rss_mib, 0, 0.0, jobs, done.code, {})
 
 
 def run_once(info: dict, env_extra: dict[str, str]) -> Measurement:
@@ -76,17 +94,12 @@ def run_once(info: dict, env_extra: dict[str, str]) -> Measurement:
     env.update(NBU_URL=info["url"], NBU_API_KEY=info["api_key"], NBU_CA_BUNDLE=info["ca_file"],
                NBU_SITE="bench", NBU_STATE_FILE="off", **env_extra)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "nbu_push", "--dry-run"], env=env,
-                                stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        done = timed([sys.executable, "-m", "nbu_push", "--dry-run"], env, out, err)
         out.seek(0)
         text = out.read().decode()
-        if proc.returncode != 0:
+        if done.code != 0:
             err.seek(0)
-            sys.exit(f"nbu-push failed ({proc.returncode}): {err.read().decode()[-2000:]}")
+            sys.exit(f"nbu-push failed ({done.code}): {err.read().decode()[-2000:]}")
     values: dict[str, float] = {}
     requests: dict[str, int] = {}
     seconds: dict[str, float] = {}
@@ -100,10 +113,10 @@ def run_once(info: dict, env_extra: dict[str, str]) -> Measurement:
             if sample.name in ("nbu_push_api_requests", "nbu_push_api_received_bytes") or (
                     sample.name == "nbu_push_records_read" and collector == "jobs"):
                 values[sample.name] = values.get(sample.name, 0) + sample.value
-    return Measurement(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+    return Measurement(done.wall, done.cpu, done.max_rss_mib,
                        int(values["nbu_push_api_requests"]),
                        values["nbu_push_api_received_bytes"] / 2**20,
-                       int(values["nbu_push_records_read"]), proc.returncode,
+                       int(values["nbu_push_records_read"]), done.code,
                        {name: (requests[name], seconds[name]) for name in sorted(requests)})
 
 
