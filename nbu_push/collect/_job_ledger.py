@@ -189,7 +189,7 @@ def minute_of(token: object) -> int | None:
 @dataclass
 class JobTally:
     """Records folded by (raw type, policy type, status, minute token) while reading, which is
-    cheap to hash; `buckets()` normalizes labels and minutes afterwards."""
+    cheap to hash; `take_buckets()` normalizes labels and minutes afterwards."""
 
     _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
     # backups by the raw (clientName, policyName, policyType); `observed_clients` labels them
@@ -220,7 +220,7 @@ class JobTally:
         """Fold records in; returns how many were skipped as malformed (no attributes).
 
         The hot loop of a run (once per job): it touches only raw values and leaves every
-        normalization to `buckets()` and `clients`, once per distinct key."""
+        normalization to `take_buckets()` and `observed_clients()`, once per distinct key."""
         skipped = 0
         raw, stale_before = self._raw, self.stale_before
         for record in records:
