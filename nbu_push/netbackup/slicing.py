@@ -22,7 +22,7 @@ Bin = tuple[int, int, int]  # start, end, jobs ending in [start, end)
 Count = Callable[[list[Range]], list[int]]
 
 ZOOMS = 4  # rounds of finer counts after the first
-FAN_OUT = 8  # ranges counted per round of zooming in, at most
+FAN_OUT = 8  # ranges counted per round of zooming in (more only with over 8 uneven bins)
 
 
 def split_window(start_ms: int, end_ms: int, parts: int) -> list[Range]:
