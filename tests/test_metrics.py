@@ -156,7 +156,7 @@ def test_values_are_written_as_prometheus_client_writes_them():
 
     from prometheus_client.utils import floatToGoString
 
-    from nbu_push.metrics import go_float
+    from nbu_push.publish.exposition import go_float
 
     rng = random.Random(7)
     values = [0, 1, -1, 0.5, 1e-7, 1234567.5, 12345678.0, 1e20, -1e20, 2**62, 2**63 - 1,

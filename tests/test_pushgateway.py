@@ -9,7 +9,7 @@ import requests
 from requests_mock import ANY
 
 from nbu_push.collect import collectors
-from nbu_push.publish.pushgateway import PushgatewaySink
+from nbu_push.publish.pushgateway import PushgatewaySink, group_exposition
 from nbu_push.simulator import Faults, Simulator
 from nbu_push.simulator.server import self_signed_certificate
 
@@ -174,3 +174,43 @@ def test_delete_removes_a_retired_primarys_group(gateway, simulator):
         time.sleep(0.1)
     assert sites == ["kept-primary"]
     assert nbu_push("--delete", env=clean_env(NBU_SITE="x")).code == 78  # no gateway named
+
+
+def test_the_group_read_back_is_what_prometheus_client_would_write():
+    """The read-back of a partial run goes through the project's one text writer: the same
+    bytes prometheus_client writes for those families; a series that cannot be read is left
+    out instead of failing the run."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    ours = {"job": "nbu-push", "site": "p1"}
+    good = [("nbu_jobs_finished_total", "COUNTER", 'finished "jobs"\\', [
+        ({"job": "nbu-push", "instance": "", "site": "p1", "status": "0"}, "12"),
+        ({"job": "nbu-push", "instance": "", "site": "p1", "status": "1"}, "1.5e+07")]),
+        ("nbu_push_success", "GAUGE", "h", [({"job": "nbu-push", "site": "p1"}, "NaN")])]
+    document = [{"labels": ours, "push_time_seconds": {"type": "GAUGE", "metrics": []},
+                 **{name: {"type": kind, "help": help_text,
+                           "metrics": [{"labels": labels, "value": value}
+                                       for labels, value in series]}
+                    for name, kind, help_text, series in good}},
+                {"labels": {"job": "nbu-push", "site": "p2"},
+                 "theirs": {"type": "GAUGE", "help": "", "metrics": []}}]
+    expected = []
+    for name, kind, help_text, series in good:
+        names = sorted({k for labels, _ in series for k in labels} - {"job", "instance"})
+        made = (CounterMetricFamily if kind == "COUNTER" else GaugeMetricFamily)(
+            name, help_text, labels=names)
+        for labels, value in series:
+            made.add_metric([labels.get(k, "") for k in names], float(value))
+        expected.append(made)
+
+    class Families:
+        def collect(self):
+            return expected
+
+    registry = CollectorRegistry()
+    registry.register(Families())
+    assert group_exposition(document, ours) == generate_latest(registry)
+    damaged = document[0]["nbu_push_success"]["metrics"]
+    damaged += [{"labels": {"site": "p1"}, "value": "junk"}, {"value": "1"}, "not a series"]
+    assert group_exposition(document, ours) == generate_latest(registry)

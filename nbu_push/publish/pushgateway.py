@@ -15,7 +15,7 @@ from ..deadline import Deadline
 from ..errors import PublishError, PublishUnavailable
 from ..http import basic_or_bearer, new_session
 from ..retry import Backoff, Retry, parse_retry_after, with_retries
-from .exposition import merge
+from .exposition import family_text, merge
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,10 @@ GATEWAY_FAMILIES = ("push_time_seconds", "push_failure_time_seconds")
 
 def group_exposition(groups: list, labels: dict[str, str]) -> bytes:
     """The families of the group with exactly `labels`, from `GET /api/v1/metrics`, as text
-    (without the `job` and `instance` labels the gateway adds); empty when there is none.
-    Only a partial run needs this, so prometheus_client (20 ms to import) is imported here."""
-    from prometheus_client import CollectorRegistry, generate_latest
-    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-
-    families: list[Metric] = []
+    (without the `job` and `instance` labels the gateway adds); empty when there is none. A
+    series that cannot be read (no labels object, a value that is not a number) is left out,
+    as the merge leaves out a family that does not parse."""
+    text = []
     for group in groups:
         if not isinstance(group, dict) or group.get("labels") != labels:
             continue
@@ -55,25 +53,24 @@ def group_exposition(groups: list, labels: dict[str, str]) -> bytes:
                 continue
             samples = []
             for metric in metrics:
-                series = {k: v for k, v in metric.get("labels", {}).items()
-                          if k not in ("job", "instance")}
-                samples.append((series, float(metric.get("value", "nan"))))
+                series = metric.get("labels") if isinstance(metric, dict) else None
+                value = _gateway_value(metric.get("value")) if isinstance(metric, dict) else None
+                if isinstance(series, dict) and value is not None:
+                    samples.append(({k: str(v) for k, v in series.items()
+                                     if k not in ("job", "instance")}, value))
             names = sorted({k for series, _ in samples for k in series})
-            made: CounterMetricFamily | GaugeMetricFamily = (
-                CounterMetricFamily(name, family.get("help", ""), labels=names)
-                if family["type"] == "COUNTER"
-                else GaugeMetricFamily(name, family.get("help", ""), labels=names))
-            for series, value in samples:
-                made.add_metric([series.get(k, "") for k in names], value)
-            families.append(made)
+            rows = [([series.get(k, "") for k in names], value) for series, value in samples]
+            text.append(family_text(name, str(family.get("help", "")), names, rows,
+                                    family["type"] == "COUNTER"))
+    return "".join(text).encode()
 
-    class Fixed:
-        def collect(self) -> list[Metric]:
-            return families
 
-    registry = CollectorRegistry()
-    registry.register(Fixed())
-    return generate_latest(registry)
+def _gateway_value(value: object) -> float | None:
+    """The gateway writes values as strings ("1.5e+06", "NaN", "+Inf")."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
 
 
 class PushgatewaySink:
