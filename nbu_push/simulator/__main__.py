@@ -8,6 +8,7 @@ import json
 import sys
 import threading
 
+from .data import OLDER_JOBS_FROM_MS
 from .server import Faults, Simulator
 
 
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         faults = Faults.parse(args.faults)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.hours * 3600_000 < OLDER_JOBS_FROM_MS:
+        parser.error("--hours must cover at least 70 minutes: the older fifth of the jobs ends"
+                     " between 70 minutes and --hours before now")
     simulator = Simulator(jobs=args.jobs, units=args.units, seed=args.seed, tls=args.tls,
                           versions=tuple(args.versions.split(",")), api_key=args.api_key,
                           faults=faults, port=args.port, burst=args.burst, compress=args.gzip,

@@ -433,6 +433,9 @@ def render_job(job: Job, base: str, rng: random.Random) -> bytes:
     return json.dumps(record, separators=(",", ":")).encode()
 
 
+OLDER_JOBS_FROM_MS = 70 * 60_000  # the older fifth of the jobs ends this long ago or more
+
+
 def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | None = None,
              base: str = "https://nbu-primary.example.com:1556/netbackup",
              unit_names: list[str] | None = None,
@@ -457,7 +460,7 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
         job_id += 1
         recent = rng.random() < 0.8
         end: int | None = anchor - rng.randint(180_000, 50 * 60_000) if recent else \
-            anchor - rng.randint(70 * 60_000, int(hours * 3600_000))
+            anchor - rng.randint(OLDER_JOBS_FROM_MS, int(hours * 3600_000))
         if recent and rng.random() < burst:  # a backup window: most jobs end together
             end = anchor - rng.randint(30 * 60_000, 36 * 60_000)
         state, status = "DONE", 0
