@@ -12,6 +12,7 @@ from nbu_push.stats import CollectorStats
 
 from .conftest import family_name, promtool_check
 from .jobs_summary import summary_of
+from .oracle import prometheus_client_text
 
 CONTRACT = {
     "nbu_jobs_finished": ["job_type", "policy_type", "site", "status"],
@@ -105,26 +106,11 @@ def test_no_timestamps_and_no_process_metrics():
 
 
 def prometheus_client_exposition(report: RunReport) -> bytes:
-    """The oracle: the same families as prometheus_client's own objects, rendered by its
-    generate_latest."""
-    from prometheus_client import CollectorRegistry, generate_latest
-    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-    built = []
-    for name, documentation, labels, rows, counter in family_specs(report):
-        kind = CounterMetricFamily if counter else GaugeMetricFamily
-        family = kind(name, documentation, labels=["site", *labels])
-        for values, value in rows:
-            family.add_metric([report.site, *values], value)
-        built.append(family)
-
-    class Families:
-        def collect(self):
-            return built
-
-    registry = CollectorRegistry()
-    registry.register(Families())
-    return generate_latest(registry)
+    """The oracle: the report's families written by prometheus_client."""
+    return prometheus_client_text(
+        (name, documentation, ("site", *labels),
+         [((report.site, *values), value) for values, value in rows], counter)
+        for name, documentation, labels, rows, counter in family_specs(report))
 
 
 def test_render_writes_what_prometheus_client_writes():

@@ -15,6 +15,7 @@ from nbu_push.simulator.server import self_signed_certificate
 
 from .cli import clean_env, nbu_push, sim_env
 from .conftest import free_port, require_binary, stop
+from .oracle import prometheus_client_text
 
 
 def groups(gateway) -> list[dict]:
@@ -180,9 +181,6 @@ def test_the_group_read_back_is_what_prometheus_client_would_write():
     """The read-back of a partial run goes through the project's one text writer: the same
     bytes prometheus_client writes for those families; a series that cannot be read is left
     out instead of failing the run."""
-    from prometheus_client import CollectorRegistry, generate_latest
-    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
     ours = {"job": "nbu-push", "site": "p1"}
     good = [("nbu_jobs_finished_total", "COUNTER", 'finished "jobs"\\', [
         ({"job": "nbu-push", "instance": "", "site": "p1", "status": "0"}, "12"),
@@ -198,19 +196,10 @@ def test_the_group_read_back_is_what_prometheus_client_would_write():
     expected = []
     for name, kind, help_text, series in good:
         names = sorted({k for labels, _ in series for k in labels} - {"job", "instance"})
-        made = (CounterMetricFamily if kind == "COUNTER" else GaugeMetricFamily)(
-            name, help_text, labels=names)
-        for labels, value in series:
-            made.add_metric([labels.get(k, "") for k in names], float(value))
-        expected.append(made)
-
-    class Families:
-        def collect(self):
-            return expected
-
-    registry = CollectorRegistry()
-    registry.register(Families())
-    assert group_exposition(document, ours) == generate_latest(registry)
+        expected.append((name, help_text, names, [
+            ([labels.get(k, "") for k in names], float(value)) for labels, value in series],
+            kind == "COUNTER"))
+    assert group_exposition(document, ours) == prometheus_client_text(expected)
     damaged = document[0]["nbu_push_success"]["metrics"]
     damaged += [{"labels": {"site": "p1"}, "value": "junk"}, {"value": "1"}, "not a series"]
-    assert group_exposition(document, ours) == generate_latest(registry)
+    assert group_exposition(document, ours) == prometheus_client_text(expected)
