@@ -103,8 +103,7 @@ def family_specs(report: RunReport) -> list[Spec]:
 
 def render(report: RunReport) -> bytes:
     """The exposition, serialized once: the same bytes go to every sink."""
-    site = report.site
-    return "".join(family_text(name, documentation, ("site", *labels),
-                               [((site, *values), value) for values, value in rows], counter)
+    return "".join(family_text(name, documentation, ("site", *labels), rows, counter,
+                               prefix=(report.site,))
                    for name, documentation, labels, rows, counter in family_specs(report)
                    ).encode()

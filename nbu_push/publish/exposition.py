@@ -39,15 +39,18 @@ def _escape(value: str) -> str:
 
 
 def family_text(name: str, documentation: str, labels: Sequence[str], rows: Iterable[Row],
-                counter: bool = False) -> str:
-    """One family: HELP, TYPE and a line per series, label names in sorted order."""
+                counter: bool = False, prefix: Sequence[str] = ()) -> str:
+    """One family: HELP, TYPE and a line per series, label names in sorted order. `prefix`
+    holds the values of the first labels, the same on every series (a run's `site`)."""
     order = sorted(range(len(labels)), key=labels.__getitem__)
     help_text = documentation.replace("\\", r"\\").replace("\n", r"\n")
     lines = [f"# HELP {name} {help_text}\n# TYPE {name} {'counter' if counter else 'gauge'}\n"]
     for values, value in rows:
-        if len(values) != len(labels):  # a short row would silently lose labels
-            raise ValueError(f"{name}: {len(values)} label values for {len(labels)} labels")
-        pairs = ",".join(f'{labels[index]}="{_escape(values[index])}"' for index in order)
+        if len(prefix) + len(values) != len(labels):  # a short row would lose labels
+            raise ValueError(f"{name}: {len(values)} label values for"
+                             f" {len(labels) - len(prefix)} labels")
+        quoted = [*map(_escape, prefix), *map(_escape, values)]
+        pairs = ",".join(f'{labels[index]}="{quoted[index]}"' for index in order)
         lines.append(f"{name}{{{pairs}}} {go_float(value)}\n" if pairs
                      else f"{name} {go_float(value)}\n")
     return "".join(lines)
