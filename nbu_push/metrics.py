@@ -11,6 +11,7 @@ the cost (see there).
 
 from __future__ import annotations
 
+import io
 import platform
 from collections.abc import Callable, Iterator, Sequence
 
@@ -78,10 +79,12 @@ def _capped(rows: list[Row], cap: int) -> tuple[list[Row], int]:
     return sorted(kept, key=lambda row: tuple(row[0])), len(rows) - cap
 
 
-def family_specs(report: RunReport) -> list[Spec]:
+def family_specs(report: RunReport) -> Iterator[Spec]:
     """Every family of the run, in exposition order: the run's own status, then each
-    successful collector's declared families, then the series dropped by the cap."""
-    specs: list[Spec] = [(*spec, False) for spec in _status_families(report)]
+    successful collector's declared families, then the series dropped by the cap. One at a
+    time: a family's rows are built when it is written, and dropped after."""
+    for spec in _status_families(report):
+        yield (*spec, False)
     dropped: list[Row] = []
     declared = collectors()
     for outcome in report.outcomes:
@@ -92,18 +95,20 @@ def family_specs(report: RunReport) -> list[Spec]:
             if family.dropped is not None:
                 lost += family.dropped(outcome.data)
             dropped.append(((family.name,), lost))
-            specs.append((family.name, family.documentation, family.label_names(outcome.data),
-                          rows, family.counter))
+            yield (family.name, family.documentation, family.label_names(outcome.data),
+                   rows, family.counter)
     if dropped:
-        specs.append(("nbu_push_series_dropped",
-                      "Series of the metric dropped by the cardinality cap (NBU_MAX_SERIES)"
-                      " in the last run.", ("metric",), dropped, False))
-    return specs
+        yield ("nbu_push_series_dropped",
+               "Series of the metric dropped by the cardinality cap (NBU_MAX_SERIES) in the"
+               " last run.", ("metric",), dropped, False)
 
 
 def render(report: RunReport) -> bytes:
-    """The exposition, serialized once: the same bytes go to every sink."""
-    return "".join(family_text(name, documentation, ("site", *labels), rows, counter,
-                               prefix=(report.site,))
-                   for name, documentation, labels, rows, counter in family_specs(report)
-                   ).encode()
+    """The exposition, serialized once: the same bytes go to every sink. Written family by
+    family into one buffer, so that beside it only one family's rows and text are held
+    (`getvalue()` hands the buffer over without a copy)."""
+    buffer = io.BytesIO()
+    for name, documentation, labels, rows, counter in family_specs(report):
+        buffer.write(family_text(name, documentation, ("site", *labels), rows, counter,
+                                 prefix=(report.site,)).encode())
+    return buffer.getvalue()

@@ -149,4 +149,5 @@ def test_values_are_written_as_prometheus_client_writes_them():
               True, float("inf"), float("-inf"), float("nan"), 1_767_225_600.123]
     values += [rng.uniform(-1e12, 1e12) for _ in range(2000)]
     values += [rng.randrange(10**16) for _ in range(2000)]
+    values += [*range(999_990, 1_000_010), *(10**k + d for k in range(8) for d in (-1, 0, 1))]
     assert [go_float(v) for v in values] == [floatToGoString(v) for v in values]

@@ -19,7 +19,9 @@ Row = tuple[Sequence[str], float]  # label values, value
 
 def go_float(value: float) -> str:
     """A sample value as Prometheus (in Go) writes it: `+Inf`, `-Inf`, `NaN`, and an
-    exponent from 1e+07 up, where Python's repr would still write all the digits."""
+    exponent from 1e+06 up, where Python's repr would still write all the digits."""
+    if type(value) is int and 0 <= value < 1_000_000:  # a count: what repr(float) writes
+        return f"{value}.0"
     number = float(value)
     if math.isinf(number):
         return "+Inf" if number > 0 else "-Inf"
@@ -38,21 +40,37 @@ def _escape(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r'\"')
 
 
+class _Escaped(dict):
+    """Label values, escaped once each: a family repeats a few hundred values many times."""
+
+    def __missing__(self, value: str) -> str:
+        self[value] = escaped = _escape(value)
+        return escaped
+
+
 def family_text(name: str, documentation: str, labels: Sequence[str], rows: Iterable[Row],
                 counter: bool = False, prefix: Sequence[str] = ()) -> str:
     """One family: HELP, TYPE and a line per series, label names in sorted order. `prefix`
     holds the values of the first labels, the same on every series (a run's `site`)."""
-    order = sorted(range(len(labels)), key=labels.__getitem__)
     help_text = documentation.replace("\\", r"\\").replace("\n", r"\n")
     lines = [f"# HELP {name} {help_text}\n# TYPE {name} {'counter' if counter else 'gauge'}\n"]
+    width = len(labels) - len(prefix)
+    # One %-template per family: label names in sorted order, the prefix's values written
+    # in, a %s for each value of a row; `picks` orders a row's values as the template does.
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    pairs = ",".join(f'{labels[index]}="%s"' if index >= len(prefix) else
+                     f'{labels[index]}="{_escape(prefix[index]).replace("%", "%%")}"'
+                     for index in order)
+    template = f"{name}{{{pairs}}} %s\n" if labels else f"{name} %s\n"
+    picks = [index - len(prefix) for index in order if index >= len(prefix)]
+    reorder = picks != sorted(picks)
+    escaped = _Escaped()
     for values, value in rows:
-        if len(prefix) + len(values) != len(labels):  # a short row would lose labels
-            raise ValueError(f"{name}: {len(values)} label values for"
-                             f" {len(labels) - len(prefix)} labels")
-        quoted = [*map(_escape, prefix), *map(_escape, values)]
-        pairs = ",".join(f'{labels[index]}="{quoted[index]}"' for index in order)
-        lines.append(f"{name}{{{pairs}}} {go_float(value)}\n" if pairs
-                     else f"{name} {go_float(value)}\n")
+        if len(values) != width:  # a short row would lose labels
+            raise ValueError(f"{name}: {len(values)} label values for {width} labels")
+        if reorder:
+            values = [values[index] for index in picks]
+        lines.append(template % (*map(escaped.__getitem__, values), go_float(value)))
     return "".join(lines)
 
 
