@@ -305,7 +305,7 @@ def test_a_stopped_chain_keeps_its_progress_only_when_every_end_was_readable(req
 
 
 def test_a_clients_failures_are_kept_only_after_its_last_good_backup_and_bounded():
-    from nbu_push.collect._job_ledger import MAX_FAILURES, observed_clients
+    from nbu_push.collect._job_ledger import MAX_FAILURES
 
     def backup(minute: int, status: int) -> dict:
         return job(minute, clientName="c1", policyName="p", status=status,
@@ -314,11 +314,44 @@ def test_a_clients_failures_are_kept_only_after_its_last_good_backup_and_bounded
     tally = JobTally()
     tally.add_records(decode_jobs_page(page(backup(1, 58), backup(2, 58), backup(3, 0),
                                             backup(4, 58)), "test").records)
-    seen = observed_clients([tally])[("c1", "p", "STANDARD")].in_ms()
+    seen = tally.backups.by_client()[("c1", "p", "STANDARD")].in_ms()
     assert seen is not None and len(seen.failures) == 1 and seen.failures[0] > seen.success
     always_failing = JobTally()
     always_failing.add_records(decode_jobs_page(page(*(backup(m, 58) for m in range(1000))),
                                                 "test").records)
-    kept = observed_clients([always_failing])[("c1", "p", "STANDARD")]
+    kept = always_failing.backups.by_client()[("c1", "p", "STANDARD")]
     assert MAX_FAILURES <= len(kept.failures) <= 2 * MAX_FAILURES
     assert max(kept.failures) == "2026-03-01T16:39:00.000Z"  # the newest stay
+
+
+def test_the_slices_of_a_run_share_one_record_of_each_clients_backups():
+    """Slices read in parallel threads observe into one Backups: a client's newest attempt,
+    newest good backup and the failures after it, whichever slice (and thread) saw them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nbu_push.collect._job_ledger import Backups
+
+    def backup(minute: int, status: int) -> dict:
+        return job(minute, clientName="c1", policyName="p", status=status,
+                   endTime=f"2026-03-01T{minute // 60:02d}:{minute % 60:02d}:00.000Z")
+
+    shared = Backups()
+    slices = [range(start, start + 60) for start in range(0, 480, 60)]  # 8 hours, 8 slices
+    # every slice fails but for a good backup at minute 10 of each hour; the last hour ends
+    # with failures at 11..59 after its good backup at 10
+    pages = [decode_jobs_page(page(*(backup(m, 0 if m % 60 == 10 else 58) for m in minutes)),
+                              "test").records for minutes in slices]
+
+    def read(records: list) -> None:
+        JobTally(backups=shared).add_records(records)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(read, reversed(pages)))
+
+    def minute_ms(minute: int) -> int:
+        return 1_772_323_200_000 + minute * 60_000  # 2026-03-01T00:00Z + minutes
+
+    seen = shared.by_client()[("c1", "p", "STANDARD")].in_ms()
+    assert seen is not None
+    assert (seen.success, seen.attempt) == (minute_ms(7 * 60 + 10), minute_ms(7 * 60 + 59))
+    assert sorted(seen.failures) == [minute_ms(m) for m in range(7 * 60 + 11, 480)]

@@ -9,6 +9,7 @@ since `counting_from_ms`), and per-minute buckets for the window gauges. See doc
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,6 +20,7 @@ import msgspec
 from ..netbackup.fields import INT64_MAX, label, number, timestamp
 
 MINUTE_MS = 60_000
+KB_MAX = INT64_MAX // 1024  # kilobytes whose bytes fit in int64
 GroupKey = tuple[str, str, str]  # job_type, policy_type, status
 Amounts = list[Any]  # [finished, transferred_bytes, data_transferred_bytes, files]; None = absent
 FIELDS = 4
@@ -115,13 +117,13 @@ def protects(attrs: JobAttributes) -> bool:
 
 @dataclass(slots=True)  # one per client and policy
 class Attempts:
-    """The backups of one client and policy seen in a time range; times as read (ISO
-    strings) while reading, Unix milliseconds once folded (`in_ms`)."""
+    """The backups of one client and policy seen by a run; times as read (ISO strings)
+    while reading, Unix milliseconds once folded (`in_ms`)."""
 
     success: Any = None  # the latest end of a usable backup (status 0 or 1)
     attempt: Any = None  # the latest end of any attempt ...
     status: Any = ""  # ... and its status (as read; a label once folded)
-    failures: list = field(default_factory=list)  # ends of failed attempts after `success`
+    failures: list | tuple = ()  # ends of failed attempts after `success` (a list once any)
 
     def add(self, end: Any, status: object) -> None:
         code = status if type(status) is int else number(status)
@@ -134,19 +136,23 @@ class Attempts:
                 self.success = end
                 if self.failures:  # failures before a usable backup no longer count
                     self.failures = [failed for failed in self.failures if failed > end]
+        elif self.success is not None and end <= self.success:
+            return  # older than a usable backup (another slice's): it no longer counts
+        elif not self.failures:
+            self.failures = [end]  # most clients never need the list
         else:
-            self.failures.append(end)
+            cast(list, self.failures).append(end)
             if len(self.failures) > 2 * MAX_FAILURES:  # a client that always fails
                 self.failures = sorted(self.failures)[-MAX_FAILURES:]
 
     def merge(self, other: Attempts) -> None:
-        """Fold in the attempts of the same key in another slice (or of a key that reads the
-        same once normalized)."""
+        """Fold in the attempts of a raw key that reads the same once normalized."""
         if other.attempt is not None and (self.attempt is None or other.attempt >= self.attempt):
             self.attempt, self.status = other.attempt, other.status
         if other.success is not None and (self.success is None or other.success > self.success):
             self.success = other.success
-        self.failures += other.failures
+        if other.failures:
+            self.failures = [*self.failures, *other.failures]
 
     def in_ms(self) -> Attempts | None:
         attempt = _ms(self.attempt)
@@ -165,6 +171,48 @@ def _interned(key: Hashable) -> Hashable:
     """A new key with its strings interned: thousands of keys share a few hundred names, and
     the decoded page the values came from is not kept alive by them."""
     return tuple(sys.intern(value) if type(value) is str else value for value in cast(tuple, key))
+
+
+class Backups:
+    """Backup attempts by the raw (clientName, policyName, policyType), over every slice of a
+    run: the slices' readers share one (a lock keeps each update whole), so a run holds one
+    `Attempts` per client and policy, not one per slice. Observing a job again changes
+    nothing (latest times, failures as a set once folded), so the observations of a slice
+    whose progress is dropped (it is read again next run) may stay."""
+
+    def __init__(self) -> None:
+        self._by_raw: dict[Hashable, Attempts] = {}
+        self._lock = threading.Lock()
+
+    def observe(self, attrs: JobAttributes, end: str) -> None:
+        raw_key: Hashable = (attrs.clientName, attrs.policyName, attrs.policyType)
+        with self._lock:
+            try:
+                seen = self._by_raw.get(raw_key)
+            except TypeError:  # an unhashable value (list, object): normalize it now
+                raw_key = (label(attrs.clientName, ""), label(attrs.policyName),
+                           label(attrs.policyType))
+                seen = self._by_raw.get(raw_key)
+            if seen is None:
+                seen = self._by_raw[_interned(raw_key)] = Attempts()
+            seen.add(end, attrs.status)
+
+    def by_client(self) -> dict[ClientKey, Attempts]:
+        """Labelled once: keys that read alike are merged; a job without a client name
+        protects nobody."""
+        merged: dict[ClientKey, Attempts] = {}
+        with self._lock:
+            for raw_key, attempts in self._by_raw.items():
+                client, policy, policy_type = cast(tuple, raw_key)
+                name = label(client, "")
+                if not name:
+                    continue
+                key = (name, label(policy), label(policy_type))
+                if key in merged:
+                    merged[key].merge(attempts)
+                else:
+                    merged[key] = attempts
+        return merged
 
 
 def group_key(job_type: object, policy_type: object, status: object) -> GroupKey:
@@ -192,8 +240,7 @@ class JobTally:
     cheap to hash; `take_buckets()` normalizes labels and minutes afterwards."""
 
     _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
-    # backups by the raw (clientName, policyName, policyType); `observed_clients` labels them
-    _backups: dict[Hashable, Attempts] = field(default_factory=dict)
+    backups: Backups = field(default_factory=Backups)  # shared by the slices of a run
     # Jobs that ended before this minute (ISO "YYYY-MM-DDTHH:MM", UTC) fall out of every
     # window once the read is complete and are not counted: they are tallied by the hour, so
     # memory does not grow with the length of a backfill (while a backfill is catching up,
@@ -202,27 +249,13 @@ class JobTally:
     values_skipped: int = 0  # amounts present but unusable (negative, beyond int64, junk)
     unreadable_ends: int = 0  # records without attributes or with an endTime not a string
 
-    def _observe(self, attrs: JobAttributes, end: str) -> None:
-        if not protects(attrs):
-            return
-        raw_key: Hashable = (attrs.clientName, attrs.policyName, attrs.policyType)
-        try:
-            seen = self._backups.get(raw_key)
-        except TypeError:  # an unhashable value (list, object): normalize it now
-            raw_key = (label(attrs.clientName, ""), label(attrs.policyName),
-                       label(attrs.policyType))
-            seen = self._backups.get(raw_key)
-        if seen is None:
-            seen = self._backups[_interned(raw_key)] = Attempts()
-        seen.add(end, attrs.status)
-
     def add_records(self, records: Iterable[JobRecord]) -> int:
         """Fold records in; returns how many were skipped as malformed (no attributes).
 
         The hot loop of a run (once per job): it touches only raw values and leaves every
-        normalization to `take_buckets()` and `observed_clients()`, once per distinct key."""
+        normalization to `take_buckets()` and `Backups.by_client()`, once per distinct key."""
         skipped = 0
-        raw, stale_before = self._raw, self.stale_before
+        raw, stale_before, observe = self._raw, self.stale_before, self.backups.observe
         for record in records:
             attrs = record.attributes
             if attrs is None:
@@ -238,8 +271,8 @@ class JobTally:
                     minute = end[:16]
                     if stale_before is not None and len(minute) == 16 and minute < stale_before:
                         minute = minute[:13]  # "2026-12-02T05": the hour
-                if type(job_type) is str and job_type in PROTECTING_TYPES:
-                    self._observe(attrs, end)
+                if type(job_type) is str and job_type in PROTECTING_TYPES and protects(attrs):
+                    observe(attrs, end)
             raw_key: Hashable = (job_type, attrs.policyType, attrs.status, minute)
             try:
                 group = raw.get(raw_key)
@@ -253,8 +286,15 @@ class JobTally:
             child_count = attrs.childCount
             if child_count and _is_parent(child_count):  # its children carry the bytes
                 continue
-            if group.add_leaf(attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
-                              attrs.numberOfFiles):
+            kb, kb_data, files = (attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
+                                  attrs.numberOfFiles)
+            if (type(kb) is int and type(kb_data) is int and type(files) is int and 0 <= kb
+                    <= KB_MAX and 0 <= kb_data <= KB_MAX and 0 <= files <= INT64_MAX):
+                # the common case inline: three usable counts (add_leaf weighs the rest)
+                group.transferred_bytes = (group.transferred_bytes or 0) + kb * 1024
+                group.data_transferred_bytes = (group.data_transferred_bytes or 0) + kb_data * 1024
+                group.files = (group.files or 0) + files
+            elif group.add_leaf(kb, kb_data, files):
                 self.values_skipped += 1
         return skipped
 
@@ -285,30 +325,6 @@ class JobTally:
         self._raw = {}
         return out
 
-
-
-def observed_clients(tallies: Iterable[JobTally]) -> dict[ClientKey, Attempts]:
-    """Backups by client and policy over several tallies (the slices of a run), labelled
-    once: keys that read alike are merged; a job without a client name protects nobody."""
-    by_raw: dict[Hashable, Attempts] = {}
-    for tally in tallies:
-        for raw_key, attempts in tally._backups.items():
-            if raw_key in by_raw:
-                by_raw[raw_key].merge(attempts)
-            else:
-                by_raw[raw_key] = attempts
-    merged: dict[ClientKey, Attempts] = {}
-    for raw_key, attempts in by_raw.items():
-        client, policy, policy_type = cast(tuple, raw_key)
-        name = label(client, "")
-        if not name:
-            continue
-        key = (name, label(policy), label(policy_type))
-        if key in merged:
-            merged[key].merge(attempts)
-        else:
-            merged[key] = attempts
-    return merged
 
 
 def floor_minute(ms: int) -> int:

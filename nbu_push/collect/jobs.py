@@ -42,6 +42,7 @@ from ..netbackup.paging import cursor_pages, first_record
 from ..netbackup.query import odata_and, odata_timestamp
 from ._job_ledger import (
     Attempts,
+    Backups,
     ClientKey,
     GroupKey,
     JobGroup,
@@ -49,7 +50,6 @@ from ._job_ledger import (
     JobRecord,
     JobTally,
     floor_minute,
-    observed_clients,
 )
 from .base import CollectContext, Collector, Family, Sample
 
@@ -142,11 +142,12 @@ def _end_of(record: JobRecord) -> str | None:
 
 
 def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int],
-                cancel: threading.Event, stale_before: str | None = None) -> SliceRead:
+                cancel: threading.Event, backups: Backups, stale_before: str | None = None
+                ) -> SliceRead:
     """One cursor chain over a slice, in `endTime` order, so that whatever stops it, the
     slice is read completely up to the last `endTime` seen: a page's jobs are folded except
     those ending exactly when its last job ends (the next page may hold more of them)."""
-    read = SliceRead(bounds, JobTally(stale_before=stale_before), bounds[0])
+    read = SliceRead(bounds, JobTally(backups=backups, stale_before=stale_before), bounds[0])
     held: list[JobRecord] = []
     params = {"filter": slice_filter(*bounds), "sort": "endTime"}
     try:
@@ -167,7 +168,7 @@ def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int,
     except Exception as exc:  # what was read completely stays; the rest is read next run
         read.error = exc
         if read.tally.unreadable_ends:  # partial progress is exact only in endTime order
-            read.tally, read.read_until = JobTally(), bounds[0]
+            read.tally, read.read_until = JobTally(backups=backups), bounds[0]
     ctx.stats.add(values_skipped=read.tally.values_skipped)
     return read
 
@@ -213,7 +214,7 @@ def _ledger(ctx: CollectContext, target_ms: int) -> JobLedger:
 
 
 def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, int]],
-          stale_before: str | None = None) -> list[SliceRead]:
+          backups: Backups, stale_before: str | None = None) -> list[SliceRead]:
     """Every gap cut into slices (NBU_CONCURRENCY in all, by length), read in parallel."""
     total = sum(end - start for start, end in gaps)
     with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="jobs") as pool:
@@ -222,7 +223,7 @@ def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, in
             max(1, round(ctx.concurrency * (end - start) / total)))]
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
-        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel, stale_before)
+        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel, backups, stale_before)
                    for bounds in slices]
         for future in as_completed(futures):
             if future.result().error is not None:
@@ -244,16 +245,15 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
                     target_ms - int(max(seconds for _, seconds in ctx.windows) * 1000))
     stale_before = _as_datetime(floor_minute(keep_from)).strftime("%Y-%m-%dT%H:%M")
     errors: list[BaseException] = []
-    kept: list[JobTally] = []
-    for read in _read(client, ctx, ledger.gaps(target_ms), stale_before):
+    backups = Backups()
+    for read in _read(client, ctx, ledger.gaps(target_ms), backups, stale_before):
         start, _ = read.bounds
         if read.read_until > start:
             ledger.add(read.tally.take_buckets(floor_minute(read.read_until - 1)), start,
                        read.read_until)
-            kept.append(read.tally)
         if read.error is not None:
             errors.append(read.error)
-    for key, attempts in observed_clients(kept).items():  # times parsed once per client
+    for key, attempts in backups.by_client().items():  # times parsed once per client
         folded = attempts.in_ms()
         if folded is not None:
             summary.observed[key] = folded
