@@ -151,6 +151,8 @@ def _look_up(client: NetBackupClient, ctx: CollectContext, name: str
 
 def _select(book: ClientBook, cap: int) -> tuple[list[ClientKey], int]:
     """Every pair, or the `cap` most at risk: never backed up first, then the oldest."""
+    if len(book.facts) <= cap:
+        return sorted(book.facts), 0
     ranked = sorted(book.facts, key=lambda key: (book.facts[key].success or 0, key))
     return sorted(ranked[:cap]), max(0, len(ranked) - cap)
 
@@ -169,8 +171,7 @@ def collect_clients(client: NetBackupClient, ctx: CollectContext) -> ClientsSumm
               else round(ctx.now * 1000))
     retention = float(ctx.options.get("client_retention", 30 * 86400))
     book.prune(names, keep, now_ms - retention * 1000)
-    summary = ClientsSummary(book)
-    summary.published, summary.dropped = _select(book, ctx.max_series)
+    summary = ClientsSummary(book)  # `Incomplete` keeps its book in the state, unpublished
     if jobs is not None and not jobs.success:  # not current: keep the state, publish nothing
         raise Incomplete(jobs.error or NbuPushError("the jobs collector failed"), summary)
     if names is not None:
@@ -184,6 +185,7 @@ def collect_clients(client: NetBackupClient, ctx: CollectContext) -> ClientsSumm
                 raise Incomplete(exc, summary) from None
             log.info("clients: lookups stopped by the deadline; they continue next run")
             summary.lookups_pending = len(wanted)
+            summary.published, summary.dropped = _select(book, ctx.max_series)
             return summary
         except NbuPushError as exc:
             raise Incomplete(exc, summary) from None  # keep what the jobs showed

@@ -53,6 +53,7 @@ class NetBackupClient:
         self.session = new_session(self.base_url, pool_size)
         self.session.headers["X-Client-ID"] = USER_AGENT
         self._server_clock: tuple[float, float] | None = None  # (Date, monotonic at receipt)
+        self._date_header: str | None = None  # the last Date header read into the clock
 
     def __repr__(self) -> str:
         return f"NetBackupClient({self.base_url!r}, api_version={self.api_version!r})"
@@ -133,8 +134,11 @@ class NetBackupClient:
         return with_retries(attempt, self.backoff, self.deadline)
 
     def _observe_date(self, header: str | None) -> None:
-        if not header:
+        """Keep the primary's clock from a `Date` header; the same header again (the same
+        second) is not parsed again, and its first receipt is the better bound."""
+        if not header or header == self._date_header:
             return
+        self._date_header = header
         try:
             when = email.utils.parsedate_to_datetime(header)
         except (TypeError, ValueError):

@@ -51,15 +51,18 @@ def timestamp(value: object) -> float | None:
     Naive times are UTC (NetBackup sends UTC). Missing, unparseable, or non-positive times
     (peers' mocks use `0001-01-01T00:00:00Z` for "no time") are absent.
     """
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(value)  # Python 3.11 reads NetBackup's "Z" itself
     except ValueError:
-        return None
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     seconds = moment.timestamp()
