@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 
-from nbu_push.collect._job_ledger import JobGroup, JobLedger
+from nbu_push.collect._job_ledger import Cells, JobLedger
 from nbu_push.collect.clients import ClientBook, Fact
 from nbu_push.config import parse_duration
 from nbu_push.state import RunState, load, save
@@ -27,8 +27,9 @@ def build(clients: int, label_sets: int, window_s: float) -> RunState:
     ledger = JobLedger(NOW_MS, NOW_MS - 86_400_000)
     keys = [("BACKUP", f"POLICY_TYPE_{n % 20}", str(n // 20)) for n in range(label_sets)]
     for minute in range(int(window_s // 60)):
-        ledger.buckets[NOW_MS - minute * 60_000] = {
-            key: JobGroup(40, 40 * 2**30, 10 * 2**30, 4000) for key in keys}
+        cells = ledger.buckets[NOW_MS - minute * 60_000] = Cells()
+        for key in keys:
+            cells.add(key, [40, 40 * 2**30, 10 * 2**30, 4000])
     ledger.counters = {key: [10**6, 10**15, 10**14, 10**9] for key in keys}
     book = ClientBook()
     for n in range(clients):

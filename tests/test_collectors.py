@@ -121,9 +121,9 @@ def test_storage_without_capacity_is_absent_not_zero():
 def groups_of(tally: JobTally) -> dict:
     """The tally's groups by label set, minutes merged (the tally is spent)."""
     merged: dict = {}
-    for by_key in tally.take_buckets(fallback_minute=0).values():
-        for key, group in by_key.items():
-            merged.setdefault(key, JobGroup()).merge(group)
+    for cells in tally.take_buckets(fallback_minute=0).values():
+        for key, amounts in cells.items():
+            merged.setdefault(key, JobGroup()).add_amounts(amounts)
     return merged
 
 
@@ -254,7 +254,7 @@ def test_backfilled_jobs_outside_every_window_are_tallied_by_the_hour():
     old = {m for m in buckets if m < minute_of("2026-03-01T10:00")}
     assert old == {minute_of(f"2026-03-01T{hour:02d}") for hour in (7, 8, 9)}  # 3, not 180
     assert len(buckets) - len(old) == 60  # the kept hour stays minute by minute
-    assert sum(g.finished for by_key in buckets.values() for g in by_key.values()) == 240
+    assert sum(amounts[0] for cells in buckets.values() for _, amounts in cells.items()) == 240
 
 
 def test_collectors_run_after_those_they_use_and_a_cycle_fails():
@@ -355,3 +355,27 @@ def test_the_slices_of_a_run_share_one_record_of_each_clients_backups():
     assert seen is not None
     assert (seen.success, seen.attempt) == (minute_ms(7 * 60 + 10), minute_ms(7 * 60 + 59))
     assert sorted(seen.failures) == [minute_ms(m) for m in range(7 * 60 + 11, 480)]
+
+
+def test_the_ledger_state_reads_back_as_written_and_refuses_what_could_not_be_summed():
+    from nbu_push.collect._job_ledger import JobLedger, minute_of
+
+    tally = JobTally()
+    tally.add_records(decode_jobs_page(page(
+        job(1, endTime="2026-03-01T10:00:05.000Z", kilobytesTransferred=2**40),
+        job(2, endTime="2026-03-01T10:00:59.000Z", kilobytesTransferred=None),
+        job(3, endTime="2026-03-01T10:01:00.000Z", status=13, numberOfFiles=7),
+        job(4, endTime="2026-03-01T10:01:30.000Z", childCount=2)), "test").records)
+    ledger = JobLedger(minute_of("2026-03-01T10:00"), minute_of("2026-03-01T10:00"))
+    ledger.add(tally.take_buckets(0), ledger.watermark_ms, minute_of("2026-03-01T10:02"))
+    document = ledger.to_json()
+    assert JobLedger.from_json(json.loads(json.dumps(document))).to_json() == document
+    rows = {tuple(row[:4]): row[4:] for row in document["buckets"]}
+    ten, ten_one = minute_of("2026-03-01T10:00"), minute_of("2026-03-01T10:01")
+    assert rows[(ten, "BACKUP", "STANDARD", "0")] == [2, 2**50, None, None]
+    assert rows[(ten_one, "BACKUP", "STANDARD", "13")] == [1, 10 * 1024, None, 7]
+    assert rows[(ten_one, "BACKUP", "STANDARD", "0")] == [1, None, None, None]  # a parent
+    for damaged in ([*document["buckets"], document["buckets"][0]],  # a row twice
+                    [[ten, "BACKUP", "STANDARD", "0", 2**63, None, None, None]]):  # > int64
+        with pytest.raises(ValueError):
+            JobLedger.from_json({**document, "buckets": damaged})

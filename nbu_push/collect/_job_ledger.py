@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from array import array
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ KB_MAX = INT64_MAX // 1024  # kilobytes whose bytes fit in int64
 GroupKey = tuple[str, str, str]  # job_type, policy_type, status
 Amounts = list[Any]  # [finished, transferred_bytes, data_transferred_bytes, files]; None = absent
 FIELDS = 4
+ALL_AMOUNTS = 0b111  # Cells.present: transferred, data transferred, files
 
 
 class JobAttributes(msgspec.Struct, gc=False):
@@ -55,8 +57,7 @@ class JobGroup:
     files: int | None = None  # numberOfFiles, leaf jobs
 
     def merge(self, other: JobGroup) -> None:
-        self.finished += other.finished
-        self._add(other.transferred_bytes, other.data_transferred_bytes, other.files)
+        self.add_amounts(other.amounts())
 
     def _add(self, transferred: int | None, data: int | None, files: int | None) -> None:
         """Add amounts; an absent one (None) leaves the total as it is (absent is not 0)."""
@@ -67,12 +68,9 @@ class JobGroup:
         if files is not None:
             self.files = (self.files or 0) + files
 
-    def add_leaf(self, kb: object, kb_data: object, files: object) -> bool:
-        """Add a leaf job's amounts; True when one was present but unusable."""
-        transferred, data, count = _count(kb, 1024), _count(kb_data, 1024), _count(files)
-        self._add(transferred, data, count)
-        return ((transferred is None and kb is not None) or (data is None and kb_data is not None)
-                or (count is None and files is not None))
+    def add_amounts(self, amounts: Amounts) -> None:
+        self.finished += amounts[0]
+        self._add(*amounts[1:])
 
     def amounts(self) -> Amounts:
         return [self.finished, self.transferred_bytes, self.data_transferred_bytes, self.files]
@@ -90,6 +88,78 @@ def _count(value: object, scale: int = 1) -> int | None:
     if parsed is None or not 0 <= parsed <= INT64_MAX / scale:
         return None
     return int(parsed * scale)
+
+
+class Cells:
+    """The jobs of one minute (or hour) by label key, packed: a row number per key and eight
+    bytes per amount, where an object and four ints per key took about 200 (a ledger holds a
+    row per label set and minute, tens of thousands on a large primary, and the slices'
+    tallies as many again while reading). Bytes and files are summed as float64: exact up to
+    2**53 in one row (8 PiB of one label set in one minute)."""
+
+    __slots__ = ("data", "files", "finished", "present", "rows", "transferred")
+
+    def __init__(self) -> None:
+        self.rows: dict[Hashable, int] = {}
+        self.finished = array("q")
+        self.transferred = array("d")  # bytes (kilobytesTransferred x 1024), leaf jobs
+        self.data = array("d")  # bytes (kilobytesDataTransferred x 1024), leaf jobs
+        self.files = array("d")  # numberOfFiles, leaf jobs
+        self.present = array("B")  # which amounts a row has: ALL_AMOUNTS bits
+
+    def row(self, key: Hashable) -> int:
+        """The row of a key not here yet."""
+        index = self.rows[key] = len(self.finished)
+        for column in (self.finished, self.transferred, self.data, self.files, self.present):
+            column.append(0)
+        return index
+
+    def add_leaf(self, index: int, kb: object, kb_data: object, files: object) -> bool:
+        """Add a leaf job's amounts (the general case); True when one was present but
+        unusable."""
+        unusable = False
+        for bit, column, value, scale in ((1, self.transferred, kb, 1024),
+                                          (2, self.data, kb_data, 1024),
+                                          (4, self.files, files, 1)):
+            if value is None:
+                continue
+            amount = _count(value, scale)
+            if amount is None:
+                unusable = True
+            else:
+                column[index] += amount
+                self.present[index] |= bit
+        return unusable
+
+    def add(self, key: Hashable, amounts: Amounts) -> None:
+        """Add [finished, transferred, data transferred, files] (None: absent) to a row."""
+        index = self.rows.get(key)
+        if index is None:
+            index = self.row(key)
+        self.finished[index] += amounts[0]
+        for bit, column, amount in ((1, self.transferred, amounts[1]),
+                                    (2, self.data, amounts[2]), (4, self.files, amounts[3])):
+            if amount is not None:
+                column[index] += amount
+                self.present[index] |= bit
+
+    def amounts(self, index: int) -> Amounts:
+        present = self.present[index]
+        return [self.finished[index],
+                int(self.transferred[index]) if present & 1 else None,
+                int(self.data[index]) if present & 2 else None,
+                int(self.files[index]) if present & 4 else None]
+
+    def merge(self, other: Cells) -> None:
+        for key, index in other.rows.items():
+            self.add(key, other.amounts(index))
+
+    def items(self) -> Iterator[tuple[Hashable, Amounts]]:
+        for key, index in self.rows.items():
+            yield key, self.amounts(index)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 def _is_parent(child_count: object) -> bool:
@@ -236,10 +306,11 @@ def minute_of(token: object) -> int | None:
 
 @dataclass
 class JobTally:
-    """Records folded by (raw type, policy type, status, minute token) while reading, which is
+    """Records folded by minute token, then by the raw (type, policy type, status), which is
     cheap to hash; `take_buckets()` normalizes labels and minutes afterwards."""
 
-    _raw: dict[Hashable, JobGroup] = field(default_factory=dict)
+    _raw: dict[Hashable, Cells] = field(default_factory=dict)  # by minute token
+    _triples: dict[Hashable, Hashable] = field(default_factory=dict)  # one key object each
     backups: Backups = field(default_factory=Backups)  # shared by the slices of a run
     # Jobs that ended before this minute (ISO "YYYY-MM-DDTHH:MM", UTC) fall out of every
     # window once the read is complete and are not counted: they are tallied by the hour, so
@@ -255,7 +326,8 @@ class JobTally:
         The hot loop of a run (once per job): it touches only raw values and leaves every
         normalization to `take_buckets()` and `Backups.by_client()`, once per distinct key."""
         skipped = 0
-        raw, stale_before, observe = self._raw, self.stale_before, self.backups.observe
+        raw, triples, stale_before = self._raw, self._triples, self.stale_before
+        observe = self.backups.observe
         for record in records:
             attrs = record.attributes
             if attrs is None:
@@ -263,68 +335,68 @@ class JobTally:
                 self.unreadable_ends += 1
                 continue
             end, job_type = attrs.endTime, attrs.jobType
-            minute = end
+            minute = None  # no readable end: `take_buckets` puts it in the fallback minute
             if type(end) is not str:
                 self.unreadable_ends += 1
             else:
+                minute = end
                 if end[-1:] == "Z":  # the minute prefix of a UTC time, else parsed later
                     minute = end[:16]
                     if stale_before is not None and len(minute) == 16 and minute < stale_before:
                         minute = minute[:13]  # "2026-12-02T05": the hour
                 if type(job_type) is str and job_type in PROTECTING_TYPES and protects(attrs):
                     observe(attrs, end)
-            raw_key: Hashable = (job_type, attrs.policyType, attrs.status, minute)
+            cells = raw.get(minute)
+            if cells is None:
+                cells = raw[minute if minute is None else sys.intern(minute)] = Cells()
+            triple: Hashable = (job_type, attrs.policyType, attrs.status)
             try:
-                group = raw.get(raw_key)
+                index = cells.rows.get(triple)
             except TypeError:  # an unhashable value (list, object): normalize it now
-                raw_key = (*group_key(job_type, attrs.policyType, attrs.status),
-                           minute if isinstance(minute, str) else None)
-                group = raw.get(raw_key)
-            if group is None:
-                group = raw[_interned(raw_key)] = JobGroup()
-            group.finished += 1
+                triple = group_key(job_type, attrs.policyType, attrs.status)
+                index = cells.rows.get(triple)
+            if index is None:
+                key = triples.get(triple)
+                if key is None:
+                    key = triples[triple] = _interned(triple)
+                index = cells.row(key)
+            cells.finished[index] += 1
             child_count = attrs.childCount
             if child_count and _is_parent(child_count):  # its children carry the bytes
                 continue
-            kb, kb_data, files = (attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
+            kb, kb_data, count = (attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
                                   attrs.numberOfFiles)
-            if (type(kb) is int and type(kb_data) is int and type(files) is int and 0 <= kb
-                    <= KB_MAX and 0 <= kb_data <= KB_MAX and 0 <= files <= INT64_MAX):
+            if (type(kb) is int and type(kb_data) is int and type(count) is int and 0 <= kb
+                    <= KB_MAX and 0 <= kb_data <= KB_MAX and 0 <= count <= INT64_MAX):
                 # the common case inline: three usable counts (add_leaf weighs the rest)
-                group.transferred_bytes = (group.transferred_bytes or 0) + kb * 1024
-                group.data_transferred_bytes = (group.data_transferred_bytes or 0) + kb_data * 1024
-                group.files = (group.files or 0) + files
-            elif group.add_leaf(kb, kb_data, files):
+                cells.transferred[index] += kb * 1024
+                cells.data[index] += kb_data * 1024
+                cells.files[index] += count
+                cells.present[index] = ALL_AMOUNTS
+            elif cells.add_leaf(index, kb, kb_data, count):
                 self.values_skipped += 1
         return skipped
 
-    def take_buckets(self, fallback_minute: int) -> dict[int, dict[GroupKey, JobGroup]]:
-        """By minute, then by label key; the groups move out (no copy) and the tally is empty
-        afterwards. A job without a readable endTime (the server put it in the slice by its
-        endTime, so it is there) goes to `fallback_minute`."""
-        minutes: dict[Hashable, int] = {}
-        labels: dict[Hashable, GroupKey] = {}  # normalized once per raw triple, not per minute
-        out: dict[int, dict[GroupKey, JobGroup]] = {}
-        for raw_key, group in self._raw.items():
-            parts = cast(tuple, raw_key)
-            triple, token = parts[:3], parts[3]
-            try:
-                minute = minutes.get(token)
-                if minute is None:
-                    minute = minutes[token] = minute_of(token) or fallback_minute
-            except TypeError:
-                minute = fallback_minute
-            key = labels.get(triple)
-            if key is None:
-                key = labels[triple] = group_key(*triple)
-            by_key = out.setdefault(minute, {})
-            if key in by_key:  # raw keys that read alike: one label set
-                by_key[key].merge(group)
-            else:
-                by_key[key] = group
-        self._raw = {}
+    def take_buckets(self, fallback_minute: int) -> dict[int, Cells]:
+        """By minute (Unix ms), each by label key; the cells move out (relabelled, not
+        copied) and the tally is empty afterwards. A job without a readable endTime (the
+        server put it in the slice by its endTime, so it is there) goes to
+        `fallback_minute`."""
+        labels: dict[Hashable, Hashable] = {raw: group_key(*cast(tuple, raw))
+                                            for raw in self._triples}
+        out: dict[int, Cells] = {}
+        for token, cells in self._raw.items():
+            minute = minute_of(token) or fallback_minute
+            relabelled = {labels[raw]: index for raw, index in cells.rows.items()}
+            if len(relabelled) == len(cells.rows) and minute not in out:
+                cells.rows = relabelled
+                out[minute] = cells
+            else:  # raw keys that read alike, or tokens of one minute: merged
+                into = out.setdefault(minute, Cells())
+                for raw, index in cells.rows.items():
+                    into.add(labels[raw], cells.amounts(index))
+        self._raw, self._triples = {}, {}
         return out
-
 
 
 def floor_minute(ms: int) -> int:
@@ -337,7 +409,7 @@ class JobLedger:
 
     watermark_ms: int  # every job that ended before this has been read
     counting_from_ms: int  # a minute edge: the counters count jobs ending at or after it
-    buckets: dict[int, dict[GroupKey, JobGroup]] = field(default_factory=dict)
+    buckets: dict[int, Cells] = field(default_factory=dict)  # by minute, then label key
     read_ahead: list[tuple[int, int]] = field(default_factory=list)  # [start, end) read
     # beyond the watermark, by a run that stopped before the time between was read
     counters: dict[GroupKey, Amounts] = field(default_factory=dict)
@@ -363,20 +435,19 @@ class JobLedger:
         found.append((cursor, until_ms))
         return [(start, end) for start, end in found if start < end]
 
-    def add(self, buckets: dict[int, dict[GroupKey, JobGroup]], start_ms: int,
-            end_ms: int) -> None:
-        """Fold in the buckets of the completely read time range [start, end) (their groups
-        are taken over, not copied); the watermark advances over every range that now joins
-        it."""
-        for minute, by_key in buckets.items():
-            into = self.buckets.setdefault(minute, {})
-            for key, group in by_key.items():
-                if minute >= self.counting_from_ms:
-                    self._count(key, group.amounts())
-                if key in into:
-                    into[key].merge(group)
-                else:
-                    into[key] = group  # taken over, not copied: `buckets` are handed over
+    def add(self, buckets: dict[int, Cells], start_ms: int, end_ms: int) -> None:
+        """Fold in the buckets of the completely read time range [start, end) (a minute new
+        here is taken over, not copied); the watermark advances over every range that now
+        joins it."""
+        for minute, cells in buckets.items():
+            if minute >= self.counting_from_ms:
+                for key, amounts in cells.items():
+                    self._count(cast(GroupKey, key), amounts)
+            into = self.buckets.get(minute)
+            if into is None:
+                self.buckets[minute] = cells
+            else:
+                into.merge(cells)
         ahead = []
         for start, end in sorted([*self.read_ahead, (start_ms, end_ms)]):
             if start <= self.watermark_ms:
@@ -407,10 +478,14 @@ class JobLedger:
         """Jobs that ended in [the minute edge at or before watermark - seconds, watermark)."""
         since = floor_minute(int(self.watermark_ms - seconds * 1000))
         total: dict[GroupKey, JobGroup] = {}
-        for minute, by_key in self.buckets.items():
+        for minute, cells in self.buckets.items():
             if minute >= since:
-                for key, group in by_key.items():
-                    total.setdefault(key, JobGroup()).merge(group)
+                for key, amounts in cells.items():
+                    group = total.get(cast(GroupKey, key))
+                    if group is None:
+                        total[cast(GroupKey, key)] = JobGroup.of(amounts)
+                    else:
+                        group.add_amounts(amounts)
         return total
 
     # -- the run state's JSON ---------------------------------------------------------------
@@ -419,9 +494,9 @@ class JobLedger:
             "watermark_ms": self.watermark_ms,
             "counting_from_ms": self.counting_from_ms,
             "read_ahead": [list(interval) for interval in self.read_ahead],
-            "buckets": [[minute, *key, *group.amounts()]
-                        for minute, by_key in sorted(self.buckets.items())
-                        for key, group in sorted(by_key.items())],
+            "buckets": [[minute, *cast(tuple, key), *amounts]
+                        for minute, cells in sorted(self.buckets.items())
+                        for key, amounts in sorted(cells.items())],
             "counters": [[*key, *amounts] for key, amounts in sorted(self.counters.items())],
             "pending": [[*key, *amounts] for key, amounts in sorted(self.pending.items())],
         }
@@ -439,7 +514,10 @@ class JobLedger:
             ledger.read_ahead.append((start, end))
         for row in _rows(document.get("buckets"), 1 + 3 + FIELDS):
             key, amounts = _key(row[1:4]), _amounts(row[4:])
-            ledger.buckets.setdefault(_integer(row[0]), {})[key] = JobGroup.of(amounts)
+            cells = ledger.buckets.setdefault(_integer(row[0]), Cells())
+            if key in cells.rows:
+                raise ValueError("a bucket row repeated")
+            cells.add(key, amounts)
         for name in ("counters", "pending"):
             table = getattr(ledger, name)
             for row in _rows(document.get(name), 3 + FIELDS):
@@ -470,6 +548,6 @@ def _key(values: list) -> GroupKey:
 
 def _amounts(values: list) -> Amounts:
     for value in values:
-        if value is not None and (type(value) is not int or value < 0):
+        if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
             raise ValueError(f"{value!r} is not a count")
     return list(values)
