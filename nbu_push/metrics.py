@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from . import __version__
 from .collect import collectors
 from .collect.base import Sample
-from .publish.exposition import family_text
+from .publish.exposition import family_lines
 from .report import CollectorOutcome, RunReport
 
 Row = Sample
@@ -104,11 +104,13 @@ def family_specs(report: RunReport) -> Iterator[Spec]:
 
 
 def render(report: RunReport) -> bytes:
-    """The exposition, serialized once: the same bytes go to every sink. Written family by
-    family into one buffer, so that beside it only one family's rows and text are held
+    """The exposition, serialized once: the same bytes go to every sink. Written a line at
+    a time into one buffer, so that beside it only one family's rows are held
     (`getvalue()` hands the buffer over without a copy)."""
     buffer = io.BytesIO()
+    write = buffer.write
     for name, documentation, labels, rows, counter in family_specs(report):
-        buffer.write(family_text(name, documentation, ("site", *labels), rows, counter,
-                                 prefix=(report.site,)).encode())
+        for line in family_lines(name, documentation, ("site", *labels), rows, counter,
+                                 prefix=(report.site,)):
+            write(line.encode())
     return buffer.getvalue()

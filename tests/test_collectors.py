@@ -379,3 +379,35 @@ def test_the_ledger_state_reads_back_as_written_and_refuses_what_could_not_be_su
                     [[ten, "BACKUP", "STANDARD", "0", 2**63, None, None, None]]):  # > int64
         with pytest.raises(ValueError):
             JobLedger.from_json({**document, "buckets": damaged})
+
+
+def test_minutes_a_slice_has_read_past_are_packed_and_a_late_job_is_still_counted():
+    """Pages come in endTime order, so a tally packs each minute it has passed; a job that
+    arrives after its minute was packed (a server out of order) is added to the same row."""
+    import random
+
+    from nbu_push.collect._job_ledger import JobAttributes, JobRecord, minute_of
+
+    rng = random.Random(5)
+    records = [JobRecord(JobAttributes(jobType="BACKUP", policyType=rng.choice(["A", "B"]),
+                                       status=rng.choice([0, 1, 13]), kilobytesTransferred=3,
+                                       kilobytesDataTransferred=2, numberOfFiles=1,
+                                       endTime=f"2026-03-01T10:{m:02d}:{s:02d}.000Z"))
+               for m in range(30) for s in range(0, 60, 7)]
+    late = [records.pop(rng.randrange(len(records))) for _ in range(20)]
+    expected: dict = {}
+    for record in [*records, *late]:
+        a = record.attributes
+        row = expected.setdefault((minute_of(a.endTime[:16]), a.policyType, str(a.status)),
+                                  [0, 0, 0, 0])
+        for index, amount in enumerate((1, 3 * 1024, 2 * 1024, 1)):
+            row[index] += amount
+    tally = JobTally()
+    for start in range(0, len(records), 25):  # pages in endTime order ...
+        tally.add_records(records[start:start + 25])
+        assert len(tally._open) <= 2 * 3  # ... one or two minutes open at a time
+    tally.add_records(late)  # ... then jobs of minutes long packed
+    folded = {(minute, key[1], key[2]): amounts
+              for minute, cells in tally.take_buckets(0).items()
+              for key, amounts in cells.items()}
+    assert folded == {key: row for key, row in expected.items()}

@@ -25,7 +25,6 @@ KB_MAX = INT64_MAX // 1024  # kilobytes whose bytes fit in int64
 GroupKey = tuple[str, str, str]  # job_type, policy_type, status
 Amounts = list[Any]  # [finished, transferred_bytes, data_transferred_bytes, files]; None = absent
 FIELDS = 4
-ALL_AMOUNTS = 0b111  # Cells.present: transferred, data transferred, files
 
 
 class JobAttributes(msgspec.Struct, gc=False):
@@ -72,6 +71,13 @@ class JobGroup:
         self.finished += amounts[0]
         self._add(*amounts[1:])
 
+    def add_leaf(self, kb: object, kb_data: object, files: object) -> bool:
+        """Add a leaf job's amounts; True when one was present but unusable."""
+        transferred, data, count = _count(kb, 1024), _count(kb_data, 1024), _count(files)
+        self._add(transferred, data, count)
+        return ((transferred is None and kb is not None) or (data is None and kb_data is not None)
+                or (count is None and files is not None))
+
     def amounts(self) -> Amounts:
         return [self.finished, self.transferred_bytes, self.data_transferred_bytes, self.files]
 
@@ -93,8 +99,8 @@ def _count(value: object, scale: int = 1) -> int | None:
 class Cells:
     """The jobs of one minute (or hour) by label key, packed: a row number per key and eight
     bytes per amount, where an object and four ints per key took about 200 (a ledger holds a
-    row per label set and minute, tens of thousands on a large primary, and the slices'
-    tallies as many again while reading). Bytes and files are summed as float64: exact up to
+    row per label set and minute, tens of thousands on a large primary; a slice's tally
+    packs each minute it has read past). Bytes and files are summed as float64: exact up to
     2**53 in one row (8 PiB of one label set in one minute)."""
 
     __slots__ = ("data", "files", "finished", "present", "rows", "transferred")
@@ -105,7 +111,7 @@ class Cells:
         self.transferred = array("d")  # bytes (kilobytesTransferred x 1024), leaf jobs
         self.data = array("d")  # bytes (kilobytesDataTransferred x 1024), leaf jobs
         self.files = array("d")  # numberOfFiles, leaf jobs
-        self.present = array("B")  # which amounts a row has: ALL_AMOUNTS bits
+        self.present = array("B")  # which amounts a row has: 1 transferred, 2 data, 4 files
 
     def row(self, key: Hashable) -> int:
         """The row of a key not here yet."""
@@ -113,23 +119,6 @@ class Cells:
         for column in (self.finished, self.transferred, self.data, self.files, self.present):
             column.append(0)
         return index
-
-    def add_leaf(self, index: int, kb: object, kb_data: object, files: object) -> bool:
-        """Add a leaf job's amounts (the general case); True when one was present but
-        unusable."""
-        unusable = False
-        for bit, column, value, scale in ((1, self.transferred, kb, 1024),
-                                          (2, self.data, kb_data, 1024),
-                                          (4, self.files, files, 1)):
-            if value is None:
-                continue
-            amount = _count(value, scale)
-            if amount is None:
-                unusable = True
-            else:
-                column[index] += amount
-                self.present[index] |= bit
-        return unusable
 
     def add(self, key: Hashable, amounts: Amounts) -> None:
         """Add [finished, transferred, data transferred, files] (None: absent) to a row."""
@@ -306,11 +295,16 @@ def minute_of(token: object) -> int | None:
 
 @dataclass
 class JobTally:
-    """Records folded by minute token, then by the raw (type, policy type, status), which is
-    cheap to hash; `take_buckets()` normalizes labels and minutes afterwards."""
+    """Records folded while reading. A minute being read is kept as objects keyed by the raw
+    (type, policy type, status, minute token), cheap to hash and to add to; a minute the
+    slice has read past (pages come in endTime order) is packed into `Cells`, so a tally
+    holds objects for about one minute at a time. `take_buckets()` normalizes labels and
+    minutes afterwards."""
 
-    _raw: dict[Hashable, Cells] = field(default_factory=dict)  # by minute token
-    _triples: dict[Hashable, Hashable] = field(default_factory=dict)  # one key object each
+    _open: dict[Hashable, JobGroup] = field(default_factory=dict)  # minutes being read
+    _packed: dict[Hashable, Cells] = field(default_factory=dict)  # by minute token
+    _triples: dict[Hashable, Hashable] = field(default_factory=dict)  # one object per key
+    _newest: str = ""  # the newest minute token folded
     backups: Backups = field(default_factory=Backups)  # shared by the slices of a run
     # Jobs that ended before this minute (ISO "YYYY-MM-DDTHH:MM", UTC) fall out of every
     # window once the read is complete and are not counted: they are tallied by the hour, so
@@ -326,8 +320,7 @@ class JobTally:
         The hot loop of a run (once per job): it touches only raw values and leaves every
         normalization to `take_buckets()` and `Backups.by_client()`, once per distinct key."""
         skipped = 0
-        raw, triples, stale_before = self._raw, self._triples, self.stale_before
-        observe = self.backups.observe
+        raw, stale_before, observe = self._open, self.stale_before, self.backups.observe
         for record in records:
             attrs = record.attributes
             if attrs is None:
@@ -346,21 +339,18 @@ class JobTally:
                         minute = minute[:13]  # "2026-12-02T05": the hour
                 if type(job_type) is str and job_type in PROTECTING_TYPES and protects(attrs):
                     observe(attrs, end)
-            cells = raw.get(minute)
-            if cells is None:
-                cells = raw[minute if minute is None else sys.intern(minute)] = Cells()
-            triple: Hashable = (job_type, attrs.policyType, attrs.status)
+            raw_key: Hashable = (job_type, attrs.policyType, attrs.status, minute)
             try:
-                index = cells.rows.get(triple)
+                group = raw.get(raw_key)
             except TypeError:  # an unhashable value (list, object): normalize it now
-                triple = group_key(job_type, attrs.policyType, attrs.status)
-                index = cells.rows.get(triple)
-            if index is None:
-                key = triples.get(triple)
-                if key is None:
-                    key = triples[triple] = _interned(triple)
-                index = cells.row(key)
-            cells.finished[index] += 1
+                raw_key = (*group_key(job_type, attrs.policyType, attrs.status), minute)
+                group = raw.get(raw_key)
+            if group is None:
+                if minute is not None and minute > self._newest:  # the minutes before are
+                    self._pack(minute)  # read (a token out of order is merged later)
+                    self._newest = minute
+                group = raw[_interned(raw_key)] = JobGroup()
+            group.finished += 1
             child_count = attrs.childCount
             if child_count and _is_parent(child_count):  # its children carry the bytes
                 continue
@@ -369,25 +359,42 @@ class JobTally:
             if (type(kb) is int and type(kb_data) is int and type(count) is int and 0 <= kb
                     <= KB_MAX and 0 <= kb_data <= KB_MAX and 0 <= count <= INT64_MAX):
                 # the common case inline: three usable counts (add_leaf weighs the rest)
-                cells.transferred[index] += kb * 1024
-                cells.data[index] += kb_data * 1024
-                cells.files[index] += count
-                cells.present[index] = ALL_AMOUNTS
-            elif cells.add_leaf(index, kb, kb_data, count):
+                group.transferred_bytes = (group.transferred_bytes or 0) + kb * 1024
+                group.data_transferred_bytes = (group.data_transferred_bytes or 0) + kb_data * 1024
+                group.files = (group.files or 0) + count
+            elif group.add_leaf(kb, kb_data, count):
                 self.values_skipped += 1
         return skipped
+
+    def _pack(self, before: str | None = None) -> None:
+        """Move the open groups of the minutes before `before` (of every minute: None) into
+        their minute's cells (`_open` is changed in place: the hot loop holds it)."""
+        for raw_key in list(self._open):
+            *triple, token = cast(tuple, raw_key)
+            if before is not None and (token is None or token >= before):
+                continue
+            cells = self._packed.get(token)
+            if cells is None:
+                cells = self._packed[token] = Cells()
+            key = self._triples.setdefault(tuple(triple), tuple(triple))
+            cells.add(key, self._open.pop(raw_key).amounts())
 
     def take_buckets(self, fallback_minute: int) -> dict[int, Cells]:
         """By minute (Unix ms), each by label key; the cells move out (relabelled, not
         copied) and the tally is empty afterwards. A job without a readable endTime (the
         server put it in the slice by its endTime, so it is there) goes to
         `fallback_minute`."""
-        labels: dict[Hashable, Hashable] = {raw: group_key(*cast(tuple, raw))
-                                            for raw in self._triples}
+        self._pack()
+        labels: dict[Hashable, Hashable] = {}  # normalized once per raw triple
         out: dict[int, Cells] = {}
-        for token, cells in self._raw.items():
+        for token, cells in self._packed.items():
             minute = minute_of(token) or fallback_minute
-            relabelled = {labels[raw]: index for raw, index in cells.rows.items()}
+            relabelled = {}
+            for raw, index in cells.rows.items():
+                key = labels.get(raw)
+                if key is None:
+                    key = labels[raw] = group_key(*cast(tuple, raw))
+                relabelled[key] = index
             if len(relabelled) == len(cells.rows) and minute not in out:
                 cells.rows = relabelled
                 out[minute] = cells
@@ -395,7 +402,7 @@ class JobTally:
                 into = out.setdefault(minute, Cells())
                 for raw, index in cells.rows.items():
                     into.add(labels[raw], cells.amounts(index))
-        self._raw, self._triples = {}, {}
+        self._packed, self._triples, self._newest = {}, {}, ""
         return out
 
 

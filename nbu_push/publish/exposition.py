@@ -12,7 +12,7 @@ it pulls in http.server); only a partial run's merge needs its parser.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 Row = tuple[Sequence[str], float]  # label values, value
 
@@ -52,8 +52,14 @@ def family_text(name: str, documentation: str, labels: Sequence[str], rows: Iter
                 counter: bool = False, prefix: Sequence[str] = ()) -> str:
     """One family: HELP, TYPE and a line per series, label names in sorted order. `prefix`
     holds the values of the first labels, the same on every series (a run's `site`)."""
+    return "".join(family_lines(name, documentation, labels, rows, counter, prefix))
+
+
+def family_lines(name: str, documentation: str, labels: Sequence[str], rows: Iterable[Row],
+                 counter: bool = False, prefix: Sequence[str] = ()) -> Iterator[str]:
+    """`family_text`, a line at a time (HELP and TYPE come as one)."""
     help_text = documentation.replace("\\", r"\\").replace("\n", r"\n")
-    lines = [f"# HELP {name} {help_text}\n# TYPE {name} {'counter' if counter else 'gauge'}\n"]
+    yield f"# HELP {name} {help_text}\n# TYPE {name} {'counter' if counter else 'gauge'}\n"
     width = len(labels) - len(prefix)
     # One %-template per family: label names in sorted order, the prefix's values written
     # in, a %s for each value of a row; `picks` orders a row's values as the template does.
@@ -70,8 +76,7 @@ def family_text(name: str, documentation: str, labels: Sequence[str], rows: Iter
             raise ValueError(f"{name}: {len(values)} label values for {width} labels")
         if reorder:
             values = [values[index] for index in picks]
-        lines.append(template % (*map(escaped.__getitem__, values), go_float(value)))
-    return "".join(lines)
+        yield template % (*map(escaped.__getitem__, values), go_float(value))
 
 
 def family_blocks(text: str) -> dict[str, str]:
