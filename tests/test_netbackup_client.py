@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from nbu_push import __version__
 from nbu_push.errors import (
     EXIT_TEMPFAIL,
     ApiError,
@@ -20,6 +21,7 @@ from nbu_push.retry import Backoff, parse_retry_after
 BASE = "https://nbu.example.com:1556/netbackup"
 KEY = "A1b2C3-secret-api-key"
 NO_WAIT = Backoff(attempts=3, base=0.0, cap=0.0)
+MEDIA = "application/vnd.netbackup+json;version={}"
 
 
 def client(**kwargs) -> NetBackupClient:
@@ -36,6 +38,35 @@ def test_media_type_and_raw_api_key_on_every_request(requests_mock):
     assert sent.headers["Accept"] == "application/vnd.netbackup+json;version=12.0"
     assert sent.headers["Authorization"] == KEY
     assert sent.url == BASE + "/admin/jobs?page%5Blimit%5D=1"
+
+
+def test_a_request_made_from_a_template_is_what_requests_would_send(requests_mock):
+    """GETs are copied from a template per headers and credential (netbackup/client.py):
+    each must carry what `Session.request` would have sent; a new credential, and cookies
+    the server sets, are on the very next request."""
+    query = "filter=endTime%20ge%202026-01-01T00%3A00%3A00.000Z&page%5Bafter%5D=c%2F1"
+    requests_mock.get(BASE + "/admin/jobs", json={"data": []})
+    nbu = client()
+    sent = []
+    for version in ("12.0", "12.0", "13.0"):
+        nbu.api_version = version
+        nbu.request("GET", "/admin/jobs", query=query)
+        sent.append(requests_mock.last_request)
+    nbu.set_credential("another-key")
+    nbu.request("GET", "/admin/jobs", query=query, media_type=False)
+    sent.append(requests_mock.last_request)
+    oracle = requests.Session()  # what requests itself prepares, from scratch
+    oracle.headers["User-Agent"] = oracle.headers["X-Client-ID"] = f"nbu-push/{__version__}"
+    expected_headers = [(MEDIA.format("12.0"), KEY), (MEDIA.format("12.0"), KEY),
+                        (MEDIA.format("13.0"), KEY), (None, "another-key")]
+    for request, (accept, key) in zip(sent, expected_headers, strict=True):
+        expected = oracle.prepare_request(requests.Request(
+            "GET", f"{BASE}/admin/jobs?{query}", headers={"Accept": accept, "Authorization": key}))
+        assert request.url == expected.url
+        assert dict(request.headers) == dict(expected.headers)
+    nbu.session.cookies.set("JSESSIONID", "s1")  # as a Set-Cookie of the server would
+    nbu.request("GET", "/admin/jobs", query=query, media_type=False)  # a template made before
+    assert requests_mock.last_request.headers["Cookie"] == "JSESSIONID=s1"
 
 
 def test_503_is_retried_until_success(requests_mock):
