@@ -113,18 +113,24 @@ class Cells:
         self.files = array("d")  # numberOfFiles, leaf jobs
         self.present = array("B")  # which amounts a row has: 1 transferred, 2 data, 4 files
 
-    def row(self, key: Hashable) -> int:
-        """The row of a key not here yet."""
+    def put(self, key: Hashable, amounts: Amounts) -> int:
+        """A row for a key not here yet; its number."""
         index = self.rows[key] = len(self.finished)
-        for column in (self.finished, self.transferred, self.data, self.files, self.present):
-            column.append(0)
+        finished, transferred, data, files = amounts
+        self.finished.append(finished)
+        self.transferred.append(transferred or 0)
+        self.data.append(data or 0)
+        self.files.append(files or 0)
+        self.present.append((transferred is not None) | (data is not None) << 1
+                            | (files is not None) << 2)
         return index
 
     def add(self, key: Hashable, amounts: Amounts) -> None:
         """Add [finished, transferred, data transferred, files] (None: absent) to a row."""
         index = self.rows.get(key)
         if index is None:
-            index = self.row(key)
+            self.put(key, amounts)
+            return
         self.finished[index] += amounts[0]
         for bit, column, amount in ((1, self.transferred, amounts[1]),
                                     (2, self.data, amounts[2]), (4, self.files, amounts[3])):
@@ -521,10 +527,12 @@ class JobLedger:
             ledger.read_ahead.append((start, end))
         for row in _rows(document.get("buckets"), 1 + 3 + FIELDS):
             key, amounts = _key(row[1:4]), _amounts(row[4:])
-            cells = ledger.buckets.setdefault(_integer(row[0]), Cells())
+            cells = ledger.buckets.get(_integer(row[0]))
+            if cells is None:
+                cells = ledger.buckets[row[0]] = Cells()
             if key in cells.rows:
                 raise ValueError("a bucket row repeated")
-            cells.add(key, amounts)
+            cells.put(key, amounts)
         for name in ("counters", "pending"):
             table = getattr(ledger, name)
             for row in _rows(document.get(name), 3 + FIELDS):
