@@ -98,7 +98,7 @@ def _count(value: object, scale: int = 1) -> int | None:
 
 class Cells:
     """The jobs of one minute (or hour) by label key, packed: a row number per key and eight
-    bytes per amount, where an object and four ints per key took about 200 (a ledger holds a
+    bytes per amount, where an object and four ints per key took about 280 (a ledger holds a
     row per label set and minute, tens of thousands on a large primary; a slice's tally
     packs each minute it has read past). Bytes and files are summed as float64: exact up to
     2**53 in one row (8 PiB of one label set in one minute)."""
@@ -152,9 +152,6 @@ class Cells:
     def items(self) -> Iterator[tuple[Hashable, Amounts]]:
         for key, index in self.rows.items():
             yield key, self.amounts(index)
-
-    def __len__(self) -> int:
-        return len(self.rows)
 
 
 def _is_parent(child_count: object) -> bool:
