@@ -73,6 +73,13 @@ class JobGroup:
 
     def add_leaf(self, kb: object, kb_data: object, files: object) -> bool:
         """Add a leaf job's amounts; True when one was present but unusable."""
+        if (type(kb) is int and type(kb_data) is int and type(files) is int and 0 <= kb
+                <= KB_MAX and 0 <= kb_data <= KB_MAX and 0 <= files <= INT64_MAX):
+            # the common case, once per job: three usable counts, without the calls below
+            self.transferred_bytes = (self.transferred_bytes or 0) + kb * 1024
+            self.data_transferred_bytes = (self.data_transferred_bytes or 0) + kb_data * 1024
+            self.files = (self.files or 0) + files
+            return False
         transferred, data, count = _count(kb, 1024), _count(kb_data, 1024), _count(files)
         self._add(transferred, data, count)
         return ((transferred is None and kb is not None) or (data is None and kb_data is not None)
@@ -357,15 +364,8 @@ class JobTally:
             child_count = attrs.childCount
             if child_count and _is_parent(child_count):  # its children carry the bytes
                 continue
-            kb, kb_data, count = (attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
-                                  attrs.numberOfFiles)
-            if (type(kb) is int and type(kb_data) is int and type(count) is int and 0 <= kb
-                    <= KB_MAX and 0 <= kb_data <= KB_MAX and 0 <= count <= INT64_MAX):
-                # the common case inline: three usable counts (add_leaf weighs the rest)
-                group.transferred_bytes = (group.transferred_bytes or 0) + kb * 1024
-                group.data_transferred_bytes = (group.data_transferred_bytes or 0) + kb_data * 1024
-                group.files = (group.files or 0) + count
-            elif group.add_leaf(kb, kb_data, count):
+            if group.add_leaf(attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
+                              attrs.numberOfFiles):
                 self.values_skipped += 1
         return skipped
 

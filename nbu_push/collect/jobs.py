@@ -179,7 +179,7 @@ class JobsSummary:
     windows: tuple[tuple[str, float], ...]  # (label, seconds) of each NBU_JOB_WINDOW
     target_ms: int  # where this run meant to read to; the watermark is behind it if not
     observed: dict[ClientKey, Attempts] = field(default_factory=dict)  # backups per client
-    # and policy in the time ranges this run kept (for the clients collector)
+    # and policy this run read (for the clients collector; reading one again is harmless)
 
     _windows: dict[float, dict[GroupKey, JobGroup]] = field(default_factory=dict, repr=False)
 

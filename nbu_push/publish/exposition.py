@@ -92,7 +92,7 @@ def family_blocks(text: str) -> dict[str, str]:
 
 
 def is_valid(text: str) -> bool:
-    # imported here: only a partial run merges, and prometheus_client costs 20 ms to import
+    # imported here: only a partial run merges (see the module's docstring)
     from prometheus_client.parser import text_string_to_metric_families
 
     try:
