@@ -376,9 +376,19 @@ def test_the_ledger_state_reads_back_as_written_and_refuses_what_could_not_be_su
     assert rows[(ten_one, "BACKUP", "STANDARD", "13")] == [1, 10 * 1024, None, 7]
     assert rows[(ten_one, "BACKUP", "STANDARD", "0")] == [1, None, None, None]  # a parent
     for damaged in ([*document["buckets"], document["buckets"][0]],  # a row twice
-                    [[ten, "BACKUP", "STANDARD", "0", 2**63, None, None, None]]):  # > int64
+                    [[ten, "BACKUP", "STANDARD", "0", 10**400, None, None, None]]):  # no float
         with pytest.raises(ValueError):
             JobLedger.from_json({**document, "buckets": damaged})
+    # a row may sum past int64 (each job's bytes fit): it is kept, and read back
+    huge = JobTally()
+    huge.add_records(decode_jobs_page(page(*(
+        job(n, endTime="2026-03-01T10:00:05.000Z", kilobytesTransferred=2**53 - 1)
+        for n in (1, 2, 3))), "test").records)
+    ledger.add(huge.take_buckets(0), ledger.watermark_ms, ledger.watermark_ms)
+    row = next(r for r in ledger.to_json()["buckets"] if r[:4] == [ten, "BACKUP", "STANDARD", "0"])
+    assert row[4] == 5 and row[5] > 2**63 and row[5] == pytest.approx(2**50 + 3 * 2**63)
+    assert JobLedger.from_json(json.loads(json.dumps(ledger.to_json()))).to_json() == \
+        ledger.to_json()
 
 
 def test_minutes_a_slice_has_read_past_are_packed_and_a_late_job_is_still_counted():

@@ -107,14 +107,14 @@ class Cells:
     """The jobs of one minute (or hour) by label key, packed: a row number per key and eight
     bytes per amount, where an object and four ints per key took about 280 (a ledger holds a
     row per label set and minute, tens of thousands on a large primary; a slice's tally
-    packs each minute it has read past). Bytes and files are summed as float64: exact up to
-    2**53 in one row (8 PiB of one label set in one minute)."""
+    packs each minute it has read past). Amounts are summed as float64: exact up to 2**53 in
+    one row (8 PiB of one label set in one minute), and never overflowing."""
 
     __slots__ = ("data", "files", "finished", "present", "rows", "transferred")
 
     def __init__(self) -> None:
         self.rows: dict[Hashable, int] = {}
-        self.finished = array("q")
+        self.finished = array("d")
         self.transferred = array("d")  # bytes (kilobytesTransferred x 1024), leaf jobs
         self.data = array("d")  # bytes (kilobytesDataTransferred x 1024), leaf jobs
         self.files = array("d")  # numberOfFiles, leaf jobs
@@ -147,7 +147,7 @@ class Cells:
 
     def amounts(self, index: int) -> Amounts:
         present = self.present[index]
-        return [self.finished[index],
+        return [int(self.finished[index]),
                 int(self.transferred[index]) if present & 1 else None,
                 int(self.data[index]) if present & 2 else None,
                 int(self.files[index]) if present & 4 else None]
@@ -529,7 +529,10 @@ class JobLedger:
                 cells = ledger.buckets[row[0]] = Cells()
             if key in cells.rows:
                 raise ValueError("a bucket row repeated")
-            cells.put(key, amounts)
+            try:
+                cells.put(key, amounts)
+            except OverflowError:  # beyond any float: no run wrote it
+                raise ValueError("a bucket count too large") from None
         for name in ("counters", "pending"):
             table = getattr(ledger, name)
             for row in _rows(document.get(name), 3 + FIELDS):
@@ -560,6 +563,6 @@ def _key(values: list) -> GroupKey:
 
 def _amounts(values: list) -> Amounts:
     for value in values:
-        if value is not None and (type(value) is not int or not 0 <= value <= INT64_MAX):
+        if value is not None and (type(value) is not int or value < 0):
             raise ValueError(f"{value!r} is not a count")
     return list(values)
