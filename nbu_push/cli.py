@@ -115,8 +115,10 @@ def cli(ctx: click.Context, action: str | None, demo: bool, delete: bool,
 
 
 def _main(ctx: click.Context, demo: bool, delete: bool, raw: dict) -> int:
-    from .run import delete_group, run  # imported late: --help stays fast
+    from .allocator import share_one_arena  # imported late: --help stays fast
+    from .run import delete_group, run
 
+    share_one_arena()  # before the first thread
     simulator = None
     try:
         if "env_file_error" in ctx.meta:
