@@ -121,7 +121,9 @@ def test_storage_without_capacity_is_absent_not_zero():
 def groups_of(tally: JobTally) -> dict:
     """The tally's groups by label set, minutes merged (the tally is spent)."""
     merged: dict = {}
-    for cells in tally.take_buckets(fallback_minute=0).values():
+    buckets, counted = tally.take_buckets(fallback_minute=0)
+    assert not counted.rows  # a tally without a window keeps every minute
+    for cells in buckets.values():
         for key, amounts in cells.items():
             merged.setdefault(key, JobGroup()).add_amounts(amounts)
     return merged
@@ -241,20 +243,50 @@ def test_offset_paging_without_a_count_reads_until_an_empty_page(requests_mock):
     assert len(summary.units) == 700 and requests_mock.call_count == 8
 
 
-def test_backfilled_jobs_outside_every_window_are_tallied_by_the_hour():
-    """Memory follows hours, not minutes, for jobs that no window or counter will keep."""
+def test_minutes_a_slice_read_a_window_past_are_only_counted_or_dropped():
+    """A slice holds at most the longest window of minutes however long it is: what it read
+    further back is in no window again, so it is counted (from `counting_from_ms` on) or
+    dropped, and a window that ends where the slice ends is still exact to the minute."""
     from nbu_push.collect._job_ledger import JobAttributes, JobRecord, minute_of
 
-    tally = JobTally(stale_before="2026-03-01T10:00")
-    records = [JobRecord(JobAttributes(jobType="BACKUP", policyType="STANDARD", status=0,
-                                       endTime=f"2026-03-01T{hour:02d}:{minute:02d}:30.000Z"))
-               for hour in (7, 8, 9, 10) for minute in range(60)]
-    tally.add_records(records)
-    buckets = tally.take_buckets(fallback_minute=0)
-    old = {m for m in buckets if m < minute_of("2026-03-01T10:00")}
-    assert old == {minute_of(f"2026-03-01T{hour:02d}") for hour in (7, 8, 9)}  # 3, not 180
-    assert len(buckets) - len(old) == 60  # the kept hour stays minute by minute
-    assert sum(amounts[0] for cells in buckets.values() for _, amounts in cells.items()) == 240
+    ends = [f"2026-03-01T{hour:02d}:{minute:02d}:{second:02d}.000Z"
+            for hour in (6, 7, 8, 9, 10) for minute in range(60) for second in (10, 40)]
+    records = [JobRecord(JobAttributes(jobType="BACKUP", policyType="STANDARD",
+                                       status=n % 3, kilobytesTransferred=n, endTime=end))
+               for n, end in enumerate(ends)]
+    counting_from, keep = minute_of("2026-03-01T08:00"), 30 * 60_000
+    tally = JobTally(keep, counting_from)
+    for start in range(0, len(records), 100):  # pages in endTime order
+        tally.add_records(records[start:start + 100])
+        assert len(tally._packed) <= 31  # the window's minutes, never the slice's
+    buckets, counted = tally.take_buckets(fallback_minute=0)
+
+    def totals(selected) -> dict:
+        found: dict = {}
+        for record in selected:
+            a = record.attributes
+            row = found.setdefault(("BACKUP", "STANDARD", str(a.status)), [0, 0, None, None])
+            row[0] += 1
+            row[1] += a.kilobytesTransferred * 1024
+        return found
+
+    newest = minute_of(ends[-1][:16])
+    kept_from = newest - keep  # the window that ends at the newest job starts here
+    assert set(buckets) == set(range(kept_from, newest + 1, 60_000))
+    in_buckets = totals(r for r in records if minute_of(r.attributes.endTime[:16]) >= kept_from)
+    assert groups_of_cells(buckets.values()) == in_buckets
+    assert dict(counted.items()) == totals(
+        r for r in records if counting_from <= minute_of(r.attributes.endTime[:16]) < kept_from)
+
+
+def groups_of_cells(cells_of_minutes) -> dict:
+    merged: dict = {}
+    for cells in cells_of_minutes:
+        for key, amounts in cells.items():
+            row = merged.setdefault(key, [0, 0, None, None])
+            row[0] += amounts[0]
+            row[1] += amounts[1]
+    return merged
 
 
 def test_collectors_run_after_those_they_use_and_a_cycle_fails():
@@ -418,6 +450,6 @@ def test_minutes_a_slice_has_read_past_are_packed_and_a_late_job_is_still_counte
         assert len(tally._open) <= 2 * 3  # ... one or two minutes open at a time
     tally.add_records(late)  # ... then jobs of minutes long packed
     folded = {(minute, key[1], key[2]): amounts
-              for minute, cells in tally.take_buckets(0).items()
+              for minute, cells in tally.take_buckets(0)[0].items()
               for key, amounts in cells.items()}
     assert folded == {key: row for key, row in expected.items()}

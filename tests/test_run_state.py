@@ -229,6 +229,25 @@ def test_a_deadline_keeps_the_backfill_read_so_far(tmp_path):
             float(n) for key, n in sim.truth(3600).finished.items()}
 
 
+def test_a_backfill_in_progress_publishes_the_window_before_its_watermark(tmp_path):
+    """One slice stopped by the deadline mid-backfill: the window gauges are the jobs of the
+    hour before the watermark, to the minute (the slice kept those minutes, not hours)."""
+    with Simulator(jobs=6000, seed=8, faults=Faults(latency_ms=40)) as sim:
+        runs = Runs(sim, tmp_path)  # NBU_CONCURRENCY=1: nothing is read ahead
+        stopped = 0
+        for _ in range(10):
+            values = runs.once(NBU_DEADLINE="1.2s")
+            end = watermark(values)
+            start = end - end % MINUTE - 3600_000  # the minute edge at or before end - 1h
+            assert values.get("nbu_jobs_finished", {}) == {
+                tuple(sorted(zip(("job_type", "policy_type", "status"), key, strict=True))):
+                float(n) for key, n in sim.dataset.truth(start, end).finished.items()}
+            if values["nbu_jobs_backfill_in_progress"] == {(): 0.0}:
+                break
+            stopped += 1
+        assert stopped >= 2 and values["nbu_jobs_backfill_in_progress"] == {(): 0.0}
+
+
 def test_several_windows_get_a_window_label(tmp_path):
     with Simulator(jobs=1200, seed=7) as sim:
         values = Runs(sim, tmp_path, NBU_JOB_WINDOW="1h,24h").once()

@@ -292,10 +292,9 @@ def minute_of(token: object) -> int | None:
     """The minute (Unix ms) a job ended, from the token `JobTally` keeps for it."""
     if not isinstance(token, str):
         return None
-    if len(token) in (13, 16):  # "2026-12-02T05:34" or "2026-12-02T05", of a UTC ...Z time
-        layout = "%Y-%m-%dT%H:%M" if len(token) == 16 else "%Y-%m-%dT%H"
+    if len(token) == 16:  # "2026-12-02T05:34", of a UTC ...Z time
         try:
-            moment = datetime.strptime(token, layout).replace(tzinfo=timezone.utc)
+            moment = datetime.strptime(token, "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)
         except ValueError:
             return None
         return int(moment.timestamp()) * 1000
@@ -308,19 +307,21 @@ class JobTally:
     """Records folded while reading. A minute being read is kept as objects keyed by the raw
     (type, policy type, status, minute token), cheap to hash and to add to; a minute the
     slice has read past (pages come in endTime order) is packed into `Cells`, so a tally
-    holds objects for about one minute at a time. `take_buckets()` normalizes labels and
-    minutes afterwards."""
+    holds objects for about one minute at a time. A minute the slice has read more than
+    `keep_ms` past is in no window again (docs/state.md): its jobs at or after
+    `counting_from_ms` join the counted-only cells and the rest are dropped, so a slice holds
+    at most `keep_ms` of minutes however long a backfill or a catch-up is.
+    `take_buckets()` normalizes labels and minutes afterwards."""
 
+    keep_ms: int | None = None  # the longest window; None: keep every minute
+    counting_from_ms: int = 0  # the ledger's: jobs that end at or after it are counted
+    backups: Backups = field(default_factory=Backups)  # shared by the slices of a run
     _open: dict[Hashable, JobGroup] = field(default_factory=dict)  # minutes being read
     _packed: dict[Hashable, Cells] = field(default_factory=dict)  # by minute token
+    _minutes: dict[Hashable, int | None] = field(default_factory=dict)  # token -> Unix ms
+    _counted: Cells = field(default_factory=Cells)  # in no window, to be counted
     _triples: dict[Hashable, Hashable] = field(default_factory=dict)  # one object per key
     _newest: str = ""  # the newest minute token folded
-    backups: Backups = field(default_factory=Backups)  # shared by the slices of a run
-    # Jobs that ended before this minute (ISO "YYYY-MM-DDTHH:MM", UTC) fall out of every
-    # window once the read is complete and are not counted: they are tallied by the hour, so
-    # memory does not grow with the length of a backfill (while a backfill is catching up,
-    # its window may start up to an hour late; docs/state.md).
-    stale_before: str | None = None
     values_skipped: int = 0  # amounts present but unusable (negative, beyond int64, junk)
     unreadable_ends: int = 0  # records without attributes or with an endTime not a string
 
@@ -330,7 +331,7 @@ class JobTally:
         The hot loop of a run (once per job): it touches only raw values and leaves every
         normalization to `take_buckets()` and `Backups.by_client()`, once per distinct key."""
         skipped = 0
-        raw, stale_before, observe = self._open, self.stale_before, self.backups.observe
+        raw, observe = self._open, self.backups.observe
         for record in records:
             attrs = record.attributes
             if attrs is None:
@@ -345,8 +346,6 @@ class JobTally:
                 minute = end
                 if end[-1:] == "Z":  # the minute prefix of a UTC time, else parsed later
                     minute = end[:16]
-                    if stale_before is not None and len(minute) == 16 and minute < stale_before:
-                        minute = minute[:13]  # "2026-12-02T05": the hour
                 if type(job_type) is str and job_type in PROTECTING_TYPES and protects(attrs):
                     observe(attrs, end)
             raw_key: Hashable = (job_type, attrs.policyType, attrs.status, minute)
@@ -359,6 +358,7 @@ class JobTally:
                 if minute is not None and minute > self._newest:  # the minutes before are
                     self._pack(minute)  # read (a token out of order is merged later)
                     self._newest = minute
+                    self._evict(minute)
                 group = raw[_interned(raw_key)] = JobGroup()
             group.finished += 1
             child_count = attrs.childCount
@@ -379,34 +379,59 @@ class JobTally:
             cells = self._packed.get(token)
             if cells is None:
                 cells = self._packed[token] = Cells()
+                self._minutes[token] = minute_of(token)
             key = self._triples.setdefault(tuple(triple), tuple(triple))
             cells.add(key, self._open.pop(raw_key).amounts())
 
-    def take_buckets(self, fallback_minute: int) -> dict[int, Cells]:
-        """By minute (Unix ms), each by label key; the cells move out (relabelled, not
-        copied) and the tally is empty afterwards. A job without a readable endTime (the
-        server put it in the slice by its endTime, so it is there) goes to
-        `fallback_minute`."""
+    def _evict(self, newest: str) -> None:
+        """Take the packed minutes before `newest` minus `keep_ms` out of the buckets: once
+        the slice has read this far, a window that reaches them cannot end inside it."""
+        newest_ms = minute_of(newest)
+        if self.keep_ms is None or newest_ms is None:
+            return
+        before = floor_minute(newest_ms - self.keep_ms)
+        for token in [t for t, ms in self._minutes.items() if ms is not None and ms < before]:
+            cells = self._packed.pop(token)
+            if cast(int, self._minutes.pop(token)) >= self.counting_from_ms:
+                self._counted.merge(cells)
+
+    def take_buckets(self, fallback_minute: int) -> tuple[dict[int, Cells], Cells]:
+        """By minute (Unix ms), each by label key, and the counted-only cells of the minutes
+        evicted; the cells move out (relabelled, not copied) and the tally is empty
+        afterwards. A job without a readable endTime (the server put it in the slice by its
+        endTime, so it is there) goes to `fallback_minute`."""
         self._pack()
         labels: dict[Hashable, Hashable] = {}  # normalized once per raw triple
         out: dict[int, Cells] = {}
         for token, cells in self._packed.items():
-            minute = minute_of(token) or fallback_minute
-            relabelled = {}
-            for raw, index in cells.rows.items():
-                key = labels.get(raw)
-                if key is None:
-                    key = labels[raw] = group_key(*cast(tuple, raw))
-                relabelled[key] = index
-            if len(relabelled) == len(cells.rows) and minute not in out:
-                cells.rows = relabelled
+            minute = self._minutes[token] or fallback_minute
+            cells = _relabelled(cells, labels)
+            if minute in out:  # tokens of one minute (a UTC time and an offset one)
+                out[minute].merge(cells)
+            else:
                 out[minute] = cells
-            else:  # raw keys that read alike, or tokens of one minute: merged
-                into = out.setdefault(minute, Cells())
-                for raw, index in cells.rows.items():
-                    into.add(labels[raw], cells.amounts(index))
-        self._packed, self._triples, self._newest = {}, {}, ""
-        return out
+        counted = _relabelled(self._counted, labels)
+        self._packed, self._minutes, self._counted = {}, {}, Cells()
+        self._triples, self._newest = {}, ""
+        return out, counted
+
+
+def _relabelled(cells: Cells, labels: dict[Hashable, Hashable]) -> Cells:
+    """The cells by normalized key (`labels`: once per raw key): these cells, relabelled in
+    place, or new ones where raw keys that read alike are merged."""
+    relabelled = {}
+    for raw, index in cells.rows.items():
+        key = labels.get(raw)
+        if key is None:
+            key = labels[raw] = group_key(*cast(tuple, raw))
+        relabelled[key] = index
+    if len(relabelled) == len(cells.rows):
+        cells.rows = relabelled
+        return cells
+    merged = Cells()
+    for raw, index in cells.rows.items():
+        merged.add(labels[raw], cells.amounts(index))
+    return merged
 
 
 def floor_minute(ms: int) -> int:
@@ -445,10 +470,13 @@ class JobLedger:
         found.append((cursor, until_ms))
         return [(start, end) for start, end in found if start < end]
 
-    def add(self, buckets: dict[int, Cells], start_ms: int, end_ms: int) -> None:
-        """Fold in the buckets of the completely read time range [start, end) (a minute new
-        here is taken over, not copied); the watermark advances over every range that now
-        joins it."""
+    def add(self, taken: tuple[dict[int, Cells], Cells], start_ms: int, end_ms: int) -> None:
+        """Fold in what a tally took of the completely read time range [start, end): its
+        buckets (a minute new here is taken over, not copied) and its counted-only cells;
+        the watermark advances over every range that now joins it."""
+        buckets, counted = taken
+        for key, amounts in counted.items():  # in no window: counted, not kept
+            self._count(cast(GroupKey, key), amounts)
         for minute, cells in buckets.items():
             if minute >= self.counting_from_ms:
                 for key, amounts in cells.items():

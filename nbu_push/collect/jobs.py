@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -142,12 +142,11 @@ def _end_of(record: JobRecord) -> str | None:
 
 
 def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int],
-                cancel: threading.Event, backups: Backups, stale_before: str | None = None
-                ) -> SliceRead:
+                cancel: threading.Event, tally: Callable[[], JobTally]) -> SliceRead:
     """One cursor chain over a slice, in `endTime` order, so that whatever stops it, the
     slice is read completely up to the last `endTime` seen: a page's jobs are folded except
     those ending exactly when its last job ends (the next page may hold more of them)."""
-    read = SliceRead(bounds, JobTally(backups=backups, stale_before=stale_before), bounds[0])
+    read = SliceRead(bounds, tally(), bounds[0])
     held: list[JobRecord] = []
     params = {"filter": slice_filter(*bounds), "sort": "endTime"}
     try:
@@ -168,7 +167,7 @@ def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int,
     except Exception as exc:  # what was read completely stays; the rest is read next run
         read.error = exc
         if read.tally.unreadable_ends:  # partial progress is exact only in endTime order
-            read.tally, read.read_until = JobTally(backups=backups), bounds[0]
+            read.tally, read.read_until = tally(), bounds[0]
     ctx.stats.add(values_skipped=read.tally.values_skipped)
     return read
 
@@ -214,7 +213,7 @@ def _ledger(ctx: CollectContext, target_ms: int) -> JobLedger:
 
 
 def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, int]],
-          backups: Backups, stale_before: str | None = None) -> list[SliceRead]:
+          tally: Callable[[], JobTally]) -> list[SliceRead]:
     """Every gap cut into slices (NBU_CONCURRENCY in all, by length), read in parallel."""
     total = sum(end - start for start, end in gaps)
     with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="jobs") as pool:
@@ -223,7 +222,7 @@ def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, in
             max(1, round(ctx.concurrency * (end - start) / total)))]
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
-        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel, backups, stale_before)
+        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel, tally)
                    for bounds in slices]
         for future in as_completed(futures):
             if future.result().error is not None:
@@ -241,12 +240,14 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     if target_ms <= ledger.watermark_ms:  # nothing new (or the primary's clock went back)
         return summary
     before = (ledger.watermark_ms, list(ledger.read_ahead))
-    keep_from = min(ledger.counting_from_ms,  # older: outside every window and uncounted
-                    target_ms - int(max(seconds for _, seconds in ctx.windows) * 1000))
-    stale_before = _as_datetime(floor_minute(keep_from)).strftime("%Y-%m-%dT%H:%M")
+    keep_ms = int(max(seconds for _, seconds in ctx.windows) * 1000)
     errors: list[BaseException] = []
     backups = Backups()
-    for read in _read(client, ctx, ledger.gaps(target_ms), backups, stale_before):
+
+    def tally() -> JobTally:  # a slice's
+        return JobTally(keep_ms, ledger.counting_from_ms, backups)
+
+    for read in _read(client, ctx, ledger.gaps(target_ms), tally):
         start, _ = read.bounds
         if read.read_until > start:
             ledger.add(read.tally.take_buckets(floor_minute(read.read_until - 1)), start,
@@ -257,7 +258,7 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
         folded = attempts.in_ms()
         if folded is not None:
             summary.observed[key] = folded
-    ledger.prune(max(seconds for _, seconds in ctx.windows) * 1000)
+    ledger.prune(keep_ms)
     if not errors:
         return summary
     cause = next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
