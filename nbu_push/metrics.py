@@ -11,7 +11,6 @@ the cost (see there).
 
 from __future__ import annotations
 
-import io
 import platform
 from collections.abc import Callable, Iterator, Sequence
 
@@ -103,14 +102,26 @@ def family_specs(report: RunReport) -> Iterator[Spec]:
                " last run.", ("metric",), dropped, False)
 
 
-def render(report: RunReport) -> bytes:
-    """The exposition, serialized once: the same bytes go to every sink. Written a line at
-    a time into one buffer, so that beside it only one family's rows are held
-    (`getvalue()` hands the buffer over without a copy)."""
-    buffer = io.BytesIO()
-    write = buffer.write
+CHUNK_CHARACTERS = 1 << 16
+
+
+def exposition(report: RunReport) -> Iterator[bytes]:
+    """The exposition in chunks of whole lines (about 64 KiB each), written as a sink takes
+    them: beside a chunk only one family's rows are held, never the whole text. The same
+    report gives the same bytes each time (every sink, every retry)."""
+    lines: list[str] = []
+    size = 0
     for name, documentation, labels, rows, counter in family_specs(report):
         for line in family_lines(name, documentation, ("site", *labels), rows, counter,
                                  prefix=(report.site,)):
-            write(line.encode())
-    return buffer.getvalue()
+            lines.append(line)
+            size += len(line)
+            if size >= CHUNK_CHARACTERS:
+                yield "".join(lines).encode()
+                lines, size = [], 0
+    yield "".join(lines).encode()
+
+
+def render(report: RunReport) -> bytes:
+    """The whole exposition at once (tests, and what the sinks write)."""
+    return b"".join(exposition(report))

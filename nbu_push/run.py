@@ -6,6 +6,7 @@ No HTTP or file details live here: those belong to netbackup/ and publish/.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import ipaddress
 import logging
@@ -33,11 +34,11 @@ from .errors import (
     PublishUnavailable,
 )
 from .lock import RunLock
-from .metrics import render
+from .metrics import exposition
 from .netbackup.client import NetBackupClient
 from .netbackup.session import close_session, open_session
 from .progress import Progress
-from .publish import Sink
+from .publish import Payload, Sink
 from .report import CollectorOutcome, RunReport
 from .signals import SignalGuard
 from .state import RunState
@@ -287,7 +288,7 @@ def _lock(settings: Settings) -> RunLock | contextlib.nullcontext:
     return RunLock(settings.lock_file) if settings.lock_file else contextlib.nullcontext()
 
 
-def _publish_within(sink: Sink, payload: bytes, complete: bool, deadline: Deadline) -> None:
+def _publish_within(sink: Sink, payload: Payload, complete: bool, deadline: Deadline) -> None:
     """sink.publish(), given up (PublishUnavailable) once the publish grace has passed."""
     thread, box = _in_thread(lambda: sink.publish(payload, complete), f"publish-{sink.name}")
     thread.join((deadline.remaining() or PUBLISH_GRACE_SECONDS) + 1)
@@ -312,7 +313,7 @@ def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
             log.error("collector %s failed: %s%s", outcome.name, outcome.error, hint,
                       extra={"collector": outcome.name, "site": settings.site})
     code = collection_exit_code(report)
-    payload = render(report)
+    payload = functools.partial(exposition, report)  # written anew by each sink
     publish_deadline = Deadline(max(deadline.remaining() or 0.0, PUBLISH_GRACE_SECONDS))
     for sink in settings.sinks(publish_deadline):
         try:

@@ -6,7 +6,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.collect._job_ledger import JobAttributes, JobRecord
 from nbu_push.collect.storage import StorageSummary, UnitAttributes, UnitRecord
-from nbu_push.metrics import family_specs, render
+from nbu_push.metrics import exposition, family_specs, render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.stats import CollectorStats
 
@@ -135,6 +135,11 @@ def test_render_writes_what_prometheus_client_writes_for_a_whole_run():
     assert any(spec[4] for spec in family_specs(whole))  # counters are in it
     assert len(render(whole).splitlines()) > 1000
     assert render(whole) == prometheus_client_exposition(whole)
+    # what the sinks stream: chunks of whole lines, the same bytes on every call
+    chunks = list(exposition(whole))
+    assert len(chunks) > 1 and all(chunk.endswith(b"\n") for chunk in chunks)
+    assert b"".join(chunks) == prometheus_client_exposition(whole)
+    assert list(exposition(whole)) == chunks
 
 
 def test_values_are_written_as_prometheus_client_writes_them():

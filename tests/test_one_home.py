@@ -60,7 +60,7 @@ def test_netrc_cannot_replace_a_configured_token(recorder, tmp_path, monkeypatch
     monkeypatch.setenv("NETRC", str(netrc))
     gateway = PushgatewaySettings(url=f"http://127.0.0.1:{recorder.server_port}",
                                   job="nbu-push", token="configured-token")
-    gateway.sink("site-a").publish(b"nbu_x 1\n", complete=True)
+    gateway.sink("site-a").publish(lambda: [b"nbu_x 1\n"], complete=True)
     assert recorder.authorizations == ["Bearer configured-token"]
 
 
@@ -70,7 +70,7 @@ def test_netrc_is_not_used_without_credentials_either(recorder, tmp_path, monkey
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     gateway = PushgatewaySettings(url=f"http://127.0.0.1:{recorder.server_port}", job="j")
-    gateway.sink("site-a").publish(b"nbu_x 1\n", complete=True)
+    gateway.sink("site-a").publish(lambda: [b"nbu_x 1\n"], complete=True)
     assert recorder.authorizations == [None]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 
+import pytest
 import requests
 from requests_mock import ANY
 
@@ -77,6 +78,36 @@ def test_successful_run_replaces_stale_series(gateway):
     assert stored == expected and len(expected) == 3  # the tape unit has no capacity
 
 
+def streamed(lines: list[bytes], fail_after: int | None = None):
+    """A payload of one chunk per line; with `fail_after`, writing it stops with an error
+    after that many chunks (a bug while rendering)."""
+    def chunks():
+        for index, line in enumerate(lines):
+            if index == fail_after:
+                raise ValueError("stopped while writing")
+            yield line
+    return chunks
+
+
+def test_a_payload_that_fails_while_written_is_never_half_pushed(gateway):
+    """The gateway would store a cut-short body as whole: the body is written first."""
+    sink = PushgatewaySink(gateway.url, "nbu-push", {"site": "s"})
+    first = [b"# HELP nbu_a a\n# TYPE nbu_a gauge\n",
+             *(b'nbu_a{n="%d"} %d\n' % (n, n) for n in range(3000))]
+    sink.publish(streamed(first), complete=True)
+    [group] = groups(gateway)
+    assert values(group, "nbu_a") == {(("n", str(n)),): float(n) for n in range(3000)}
+    second = [b"# HELP nbu_b b\n# TYPE nbu_b gauge\n", b"nbu_b 1\n", b"nbu_b 2\n"]
+    for complete in (True, False):
+        with pytest.raises(ValueError):
+            sink.publish(streamed(second, fail_after=2), complete=complete)
+        assert groups(gateway) == [group]  # nothing half-written
+    sink.publish(streamed(second[:2]), complete=False)  # merged: nbu_a stays
+    [merged] = groups(gateway)
+    assert values(merged, "nbu_b") == {(): 1.0} and values(merged, "nbu_a") == values(group,
+                                                                                      "nbu_a")
+
+
 def test_pushgateway_down_is_temporary(simulator):
     dead = f"http://127.0.0.1:{free_port()}"
     result = nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=dead))
@@ -98,7 +129,7 @@ def test_bearer_token_and_grouping_url(requests_mock):
     sink = PushgatewaySink("https://pg.example.com:9091/", "nbu-push", {"site": "a/b c"},
                            token="tok-123", verify="/etc/ca.pem")
     requests_mock.put(ANY, status_code=200)
-    sink.publish(b"x 1\n", complete=True)
+    sink.publish(lambda: [b"x 1\n"], complete=True)
     request = requests_mock.last_request
     assert request.method == "PUT"
     assert request.url == ("https://pg.example.com:9091/metrics/job@base64/bmJ1LXB1c2g="
@@ -115,7 +146,7 @@ def test_bearer_token_and_grouping_url(requests_mock):
          "push_time_seconds": {"type": "GAUGE", "help": "", "metrics": []}},
         {"labels": {"job": "nbu-push", "site": "other"},
          "theirs": {"type": "GAUGE", "help": "", "metrics": [{"labels": {}, "value": "1"}]}}]})
-    sink.publish(b"# HELP x new\n# TYPE x gauge\nx 1\n", complete=False)
+    sink.publish(lambda: [b"# HELP x new\n# TYPE x gauge\nx 1\n"], complete=False)
     assert requests_mock.last_request.method == "PUT"  # the group merged: PUT, not POST
     body = requests_mock.last_request.body.decode()
     assert "x 1.0" in body or "x 1\n" in body
@@ -127,7 +158,7 @@ def test_a_gateway_that_will_not_be_read_gets_a_post(requests_mock):
     sink = PushgatewaySink("http://pg:9091", "nbu-push", {"site": "s"})
     requests_mock.get("http://pg:9091/api/v1/metrics", status_code=403)
     requests_mock.post(ANY, status_code=200)
-    sink.publish(b"x 1\n", complete=False)
+    sink.publish(lambda: [b"x 1\n"], complete=False)
     assert requests_mock.last_request.method == "POST"
 
 

@@ -19,7 +19,7 @@ from nbu_push.collect.jobs import collect_jobs
 from nbu_push.errors import ApiError
 from nbu_push.netbackup.client import NetBackupClient
 from nbu_push.netbackup.paging import cursor_pages, offset_pages
-from nbu_push.publish.exposition import merge
+from nbu_push.publish.exposition import merged
 from nbu_push.publish.textfile import write_atomic
 from nbu_push.retry import Backoff
 from nbu_push.simulator import Simulator
@@ -266,7 +266,7 @@ def test_a_planted_link_at_the_temp_name_is_not_followed(tmp_path):
     target.write_text("precious\n")
     path = tmp_path / "nbu_push.prom"
     (tmp_path / f".nbu_push.prom.{os.getpid()}.tmp").symlink_to(target)
-    write_atomic(str(path), b"nbu_x 1\n")
+    write_atomic(str(path), [b"nbu_x 1\n"])
     assert target.read_text() == "precious\n"
     assert path.read_bytes() == b"nbu_x 1\n" and not path.is_symlink()
 
@@ -275,8 +275,8 @@ def test_one_bad_family_in_the_previous_file_keeps_the_others():
     previous = (b"# HELP nbu_a a\n# TYPE nbu_a gauge\nnbu_a 1\n"
                 b"# HELP nbu_b b\n# TYPE nbu_b gauge\nnbu_b{x=\"} not parseable\n"
                 b"# HELP nbu_c c\n# TYPE nbu_c gauge\nnbu_c 3\n")
-    merged = merge(previous, b"# HELP nbu_a a\n# TYPE nbu_a gauge\nnbu_a 2\n").decode()
-    assert "nbu_a 2" in merged and "nbu_c 3" in merged and "nbu_b" not in merged
+    text = b"".join(merged(previous, [b"# HELP nbu_a a\n# TYPE nbu_a gauge\nnbu_a 2\n"])).decode()
+    assert "nbu_a 2" in text and "nbu_c 3" in text and "nbu_b" not in text
 
 
 def test_sigterm_during_a_retry_after_wait_ends_the_run_at_once(fault_server, tmp_path):

@@ -10,7 +10,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.errors import PublishError
-from nbu_push.publish.exposition import merge
+from nbu_push.publish.exposition import merged
 from nbu_push.publish.textfile import TextfileSink
 from nbu_push.simulator import Faults, Simulator
 
@@ -64,7 +64,23 @@ def test_failed_write_leaves_the_previous_file_intact(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(PublishError, match="No space left"):
-        TextfileSink(str(path)).publish(b"# HELP b y\n# TYPE b gauge\nb 2.0\n", complete=True)
+        TextfileSink(str(path)).publish(lambda: [b"# HELP b y\n# TYPE b gauge\nb 2.0\n"],
+                                        complete=True)
+    assert path.read_bytes() == b"# HELP a x\n# TYPE a gauge\na 1.0\n"
+    assert os.listdir(tmp_path) == ["nbu_push.prom"]
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_a_payload_that_stops_while_written_leaves_the_previous_file(tmp_path, complete):
+    path = tmp_path / "nbu_push.prom"
+    path.write_bytes(b"# HELP a x\n# TYPE a gauge\na 1.0\n")
+
+    def payload():
+        yield b"# HELP b y\n# TYPE b gauge\n"
+        raise ValueError("stopped while writing")
+
+    with pytest.raises(ValueError):
+        TextfileSink(str(path)).publish(payload, complete=complete)
     assert path.read_bytes() == b"# HELP a x\n# TYPE a gauge\na 1.0\n"
     assert os.listdir(tmp_path) == ["nbu_push.prom"]
 
@@ -73,7 +89,7 @@ def test_merge_replaces_whole_families_and_keeps_the_rest():
     old = (b"# HELP a old\n# TYPE a gauge\na{x=\"1\"} 1.0\na{x=\"2\"} 2.0\n"
            b"# HELP b kept\n# TYPE b gauge\nb 5.0\n")
     new = b"# HELP a new\n# TYPE a gauge\na{x=\"3\"} 3.0\n"
-    merged = merge(old, new).decode()
-    assert 'a{x="3"} 3.0' in merged and 'a{x="1"}' not in merged
-    assert "b 5.0" in merged
-    assert merge(b"garbage {{{", new) == new
+    text = b"".join(merged(old, [new])).decode()
+    assert 'a{x="3"} 3.0' in text and 'a{x="1"}' not in text
+    assert "b 5.0" in text
+    assert b"".join(merged(b"garbage {{{", [new])) == new

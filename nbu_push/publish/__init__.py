@@ -1,4 +1,8 @@
-"""Sinks: each takes the same serialized bytes.
+"""Sinks: each streams the same bytes.
+
+A `Payload` writes the exposition anew each time it is called, in chunks of whole lines, so
+a sink writes it as it comes and the whole text (2.4 MB at 17,000 series) never exists at
+once; every call yields the same bytes.
 
 `complete=True` (every collector succeeded) replaces everything published before;
 `complete=False` replaces only the metric families in the payload and keeps the rest, so
@@ -7,10 +11,13 @@ the last good data and the last-success timestamp survive a failed run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Protocol
+
+Payload = Callable[[], Iterable[bytes]]
 
 
 class Sink(Protocol):
     name: str
 
-    def publish(self, payload: bytes, complete: bool) -> None: ...
+    def publish(self, payload: Payload, complete: bool) -> None: ...

@@ -103,14 +103,20 @@ def is_valid(text: str) -> bool:
     return True
 
 
-def merge(previous: bytes, update: bytes) -> bytes:
-    """`update` plus every family of `previous` that `update` does not carry.
+def merged(previous: bytes, update: Iterable[bytes]) -> Iterator[bytes]:
+    """`update` (chunks of whole lines, passed on as they come), then every family of
+    `previous` that `update` did not carry.
 
     Each family of `previous` is checked on its own: one unparseable family is dropped (as
     node_exporter would drop the whole file), the others' last good data stays.
     """
+    new_names: set[str] = set()
+    for chunk in update:
+        new_names.update(line.split(b" ", 3)[2].decode() for line in chunk.splitlines()
+                         if line.startswith(b"# HELP "))
+        yield chunk
     old_text = previous.decode("utf-8", errors="replace")
-    new_names = family_blocks(update.decode("utf-8")).keys()
     kept = [block for name, block in family_blocks(old_text).items()
             if name not in new_names and is_valid(block)]
-    return update + "".join(kept).encode("utf-8")
+    if kept:
+        yield "".join(kept).encode("utf-8")

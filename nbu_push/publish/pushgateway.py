@@ -1,7 +1,10 @@
 """Pushgateway: PUT the whole registry; on a partial or failed run, merged with the group.
 
-The body is sent as given (no second serialization). Job and grouping values go in the
-URL base64-encoded (`job@base64/...`), which is valid for any value, `/` and spaces included.
+The body is written whole before its first byte is sent, never streamed: the Pushgateway
+stores a push whose body was cut short (a closed connection, chunked or not) as if it were
+complete (1.5.1, checked), so a payload that failed half-way would replace the group with
+half of it. Job and grouping values go in the URL base64-encoded (`job@base64/...`), which is
+valid for any value, `/` and spaces included.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from ..deadline import Deadline
 from ..errors import PublishError, PublishUnavailable
 from ..http import basic_or_bearer, new_session
 from ..retry import Backoff, Retry, parse_retry_after, with_retries
-from .exposition import family_text, merge
+from . import Payload
+from .exposition import family_text, merged
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +103,14 @@ class PushgatewaySink:
         self.verify = verify  # passed per request: a session default loses to REQUESTS_CA_BUNDLE
         self.session = new_session(base_url, auth=basic_or_bearer(username, password, token))
 
-    def _send(self, method: str, payload: bytes | None) -> None:
+    def _send(self, method: str, payload: Payload | None) -> None:
         where = f"Pushgateway {method} {self.base_url}"
+        body = None if payload is None else b"".join(payload())  # whole (see above)
 
         def attempt() -> None:
             try:
                 response = self.session.request(
-                    method, self.url, data=payload, verify=self.verify,
+                    method, self.url, data=body, verify=self.verify,
                     timeout=self.deadline.cap(self.timeout), allow_redirects=False,
                     headers={"Content-Type": CONTENT_TYPE} if payload is not None else {},
                 )
@@ -129,7 +134,7 @@ class PushgatewaySink:
 
         with_retries(attempt, self.backoff, self.deadline)
 
-    def publish(self, payload: bytes, complete: bool) -> None:
+    def publish(self, payload: Payload, complete: bool) -> None:
         """A complete payload replaces the group. Otherwise the group is read back and the
         families the payload lacks (the failed collectors' last good data) are kept, the
         way the textfile is merged: a POST cannot do it, as a family the payload carries
@@ -143,7 +148,7 @@ class PushgatewaySink:
             log.debug("cannot read the group back (%s); POSTing instead", exc)
             self._send("POST", payload)
             return
-        self._send("PUT", merge(previous, payload))
+        self._send("PUT", lambda: merged(previous, payload()))
 
     def _group(self) -> bytes:
         """This group's families as the exposition they were pushed in."""

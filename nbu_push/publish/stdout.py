@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import sys
 
+from . import Payload
+
 
 class StdoutSink:
     name = "stdout"
 
-    def publish(self, payload: bytes, complete: bool) -> None:
+    def publish(self, payload: Payload, complete: bool) -> None:
         try:
-            sys.stdout.buffer.write(payload)
+            for chunk in payload():
+                sys.stdout.buffer.write(chunk)
             sys.stdout.buffer.flush()
         except BrokenPipeError:  # `nbu-push --dry-run | head`: the reader has what it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable
 
 from ..errors import PublishError
-from .exposition import merge
+from . import Payload
+from .exposition import merged
 
 FILE_MODE = 0o644
 
 
-def write_atomic(path: str, payload: bytes) -> None:
-    """Temp file in the same directory (not *.prom), fsync, chmod 0644, rename, fsync dir."""
+def write_atomic(path: str, chunks: Iterable[bytes]) -> None:
+    """Temp file in the same directory (not *.prom), fsync, chmod 0644, rename, fsync dir.
+    Whatever stops the writing (an exception from `chunks` too) removes the temp file."""
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
@@ -22,14 +25,17 @@ def write_atomic(path: str, payload: bytes) -> None:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)  # defeat the umask
-            handle.write(payload)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise PublishError(f"textfile {path}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise PublishError(f"textfile {path}: {exc.strerror or exc}") from None
+        raise
     with contextlib.suppress(OSError):  # make the rename durable; not all filesystems can
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
@@ -44,13 +50,14 @@ class TextfileSink:
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def publish(self, payload: bytes, complete: bool) -> None:
+    def publish(self, payload: Payload, complete: bool) -> None:
+        chunks = payload()
         if not complete:
             try:
                 with open(self.path, "rb") as handle:
-                    payload = merge(handle.read(), payload)
+                    chunks = merged(handle.read(), chunks)
             except FileNotFoundError:
                 pass
             except OSError as exc:
                 raise PublishError(f"textfile {self.path}: {exc.strerror or exc}") from None
-        write_atomic(self.path, payload)
+        write_atomic(self.path, chunks)
