@@ -119,9 +119,10 @@ def exposition(report: RunReport) -> Iterator[bytes]:
             if size >= CHUNK_CHARACTERS:
                 yield "".join(lines).encode()
                 lines, size = [], 0
-    yield "".join(lines).encode()
+    if lines:
+        yield "".join(lines).encode()
 
 
 def render(report: RunReport) -> bytes:
-    """The whole exposition at once (tests, and what the sinks write)."""
+    """The whole exposition at once: what every sink writes (for the tests)."""
     return b"".join(exposition(report))
