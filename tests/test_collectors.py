@@ -289,6 +289,37 @@ def groups_of_cells(cells_of_minutes) -> dict:
     return merged
 
 
+def test_the_window_ends_at_the_watermark_not_at_what_later_slices_read():
+    """An earlier slice stopped at W, a later one was read completely: the watermark stays
+    at W and this run's window is the hour before it; what the later slice read is kept (and
+    counted) for the run that reads the gap, whose window then covers it."""
+    from nbu_push.collect._job_ledger import JobAttributes, JobLedger, JobRecord, floor_minute
+
+    hour, minute = 3_600_000, 60_000
+    start = 1_772_280_000_000  # a minute edge
+    stopped, later, end = start + 2 * hour, start + 12 * hour, start + 24 * hour
+
+    def read(ends_ms: list[int], from_ms: int, until_ms: int) -> None:
+        tally = JobTally(hour, end)
+        tally.add_records([JobRecord(JobAttributes(
+            jobType="BACKUP", policyType="STANDARD", status=0,
+            endTime=datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat()[:23] + "Z"))
+            for ms in ends_ms])
+        ledger.add(tally.take_buckets(floor_minute(until_ms - 1)), from_ms, until_ms)
+
+    def in_window() -> int:
+        return sum(group.finished for group in ledger.window(3600).values())
+
+    ledger = JobLedger(start, end)
+    read([stopped - 20 * minute, stopped - 10 * minute], start, stopped)
+    read([later + hour, end - 10 * minute, end - 5 * minute], later, end)
+    assert (ledger.watermark_ms, ledger.read_ahead) == (stopped, [(later, end)])
+    assert in_window() == 2  # not the three read ahead
+    read([later - hour], stopped, later)  # the next run reads the gap
+    assert (ledger.watermark_ms, ledger.read_ahead) == (end, [])
+    assert in_window() == 2  # the hour before the end, kept from the earlier read
+
+
 def test_collectors_run_after_those_they_use_and_a_cycle_fails():
     from nbu_push.collect.base import Collector, Family
     from nbu_push.run import _dependencies_first

@@ -513,11 +513,13 @@ class JobLedger:
         self.buckets = {m: b for m, b in self.buckets.items() if m >= oldest}
 
     def window(self, seconds: float) -> dict[GroupKey, JobGroup]:
-        """Jobs that ended in [the minute edge at or before watermark - seconds, watermark)."""
+        """Jobs that ended in [the minute edge at or before watermark - seconds, watermark):
+        not the minutes read ahead of it (their time is published when the gap is read; a
+        minute the watermark falls in holds what was read of it)."""
         since = floor_minute(int(self.watermark_ms - seconds * 1000))
         total: dict[GroupKey, JobGroup] = {}
         for minute, cells in self.buckets.items():
-            if minute >= since:
+            if since <= minute < self.watermark_ms:
                 for key, amounts in cells.items():
                     group = total.get(cast(GroupKey, key))
                     if group is None:
