@@ -3,7 +3,7 @@
 glibc gives each thread that allocates an arena of its own (up to eight per core), and an
 arena keeps what is freed in it for its own thread. A run's threads (NBU_CONCURRENCY page
 readers, the collectors, the publisher) each read bodies of about 200 KB: at 100,000 jobs
-1.5 to 3 MiB of peak RSS sat in arenas no other thread could reuse (docs/performance.md).
+1.4 to 3 MiB of peak RSS sat in arenas no other thread could reuse (docs/performance.md).
 The interpreter lock already serializes nearly every allocation, so sharing one arena costs
 no measurable time. glibc fixes the arena limit when the first thread allocates: this must
 run before any thread starts. An arena limit set in the environment (MALLOC_ARENA_MAX) is
