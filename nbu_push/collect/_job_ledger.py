@@ -227,7 +227,7 @@ class Attempts:
         attempt = _ms(self.attempt)
         if attempt is None:
             return None
-        failures = [ms for ms in map(_ms, self.failures) if ms is not None]
+        failures = tuple(ms for ms in map(_ms, self.failures) if ms is not None)
         return Attempts(_ms(self.success), attempt, label(self.status), failures)
 
 

@@ -39,7 +39,8 @@ class Fact:
     success: int | None = None  # Unix ms: the end of the last usable backup
     attempt: int | None = None  # the end of the last attempt ...
     status: str = ""  # ... and its NetBackup status
-    failures: list[int] = field(default_factory=list)  # failed attempts after `success`
+    # failed attempts after `success`, in order; a tuple: most clients share the empty one
+    failures: tuple[int, ...] = ()
 
     def merge(self, seen: Attempts) -> None:
         if seen.success is not None and (self.success is None or seen.success > self.success):
@@ -47,8 +48,8 @@ class Fact:
         if seen.attempt is not None and (self.attempt is None or seen.attempt >= self.attempt):
             self.attempt, self.status = seen.attempt, seen.status
         failures = set(self.failures) | set(seen.failures)
-        self.failures = sorted(f for f in failures
-                               if self.success is None or f > self.success)[-MAX_FAILURES:]
+        self.failures = tuple(sorted(f for f in failures
+                                     if self.success is None or f > self.success)[-MAX_FAILURES:])
 
 
 @dataclass
@@ -80,7 +81,7 @@ class ClientBook:
                           if stays(client, when)}
 
     def to_json(self) -> dict[str, Any]:
-        return {"facts": [[*key, fact.success, fact.attempt, fact.status, fact.failures]
+        return {"facts": [[*key, fact.success, fact.attempt, fact.status, list(fact.failures)]
                           for key, fact in sorted(self.facts.items())],
                 "looked_up": sorted([client, when] for client, when in self.looked_up.items())}
 
@@ -97,7 +98,7 @@ class ClientBook:
                     and isinstance(row[5], str) and isinstance(row[6], list)
                     and all(type(v) is int for v in row[6])):
                 raise ValueError("a client fact of the wrong shape")
-            book.facts[(row[0], row[1], row[2])] = Fact(row[3], row[4], row[5], row[6])
+            book.facts[(row[0], row[1], row[2])] = Fact(row[3], row[4], row[5], tuple(row[6]))
         for row in _list(document.get("looked_up")):
             if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
                     and type(row[1]) is int):
