@@ -142,11 +142,11 @@ def _end_of(record: JobRecord) -> str | None:
 
 
 def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int],
-                cancel: threading.Event, tally: Callable[[], JobTally]) -> SliceRead:
+                cancel: threading.Event, new_tally: Callable[[], JobTally]) -> SliceRead:
     """One cursor chain over a slice, in `endTime` order, so that whatever stops it, the
     slice is read completely up to the last `endTime` seen: a page's jobs are folded except
     those ending exactly when its last job ends (the next page may hold more of them)."""
-    read = SliceRead(bounds, tally(), bounds[0])
+    read = SliceRead(bounds, new_tally(), bounds[0])
     held: list[JobRecord] = []
     params = {"filter": slice_filter(*bounds), "sort": "endTime"}
     try:
@@ -167,7 +167,7 @@ def _read_slice(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int,
     except Exception as exc:  # what was read completely stays; the rest is read next run
         read.error = exc
         if read.tally.unreadable_ends:  # partial progress is exact only in endTime order
-            read.tally, read.read_until = tally(), bounds[0]
+            read.tally, read.read_until = new_tally(), bounds[0]
     ctx.stats.add(values_skipped=read.tally.values_skipped)
     return read
 
@@ -213,7 +213,7 @@ def _ledger(ctx: CollectContext, target_ms: int) -> JobLedger:
 
 
 def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, int]],
-          tally: Callable[[], JobTally]) -> list[SliceRead]:
+          new_tally: Callable[[], JobTally]) -> list[SliceRead]:
     """Every gap cut into slices (NBU_CONCURRENCY in all, by length), read in parallel."""
     total = sum(end - start for start, end in gaps)
     with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="jobs") as pool:
@@ -222,7 +222,7 @@ def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, in
             max(1, round(ctx.concurrency * (end - start) / total)))]
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
-        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel, tally)
+        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel, new_tally)
                    for bounds in slices]
         for future in as_completed(futures):
             if future.result().error is not None:
@@ -244,10 +244,10 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     errors: list[BaseException] = []
     backups = Backups()
 
-    def tally() -> JobTally:  # a slice's
+    def new_tally() -> JobTally:  # a slice's
         return JobTally(keep_ms, ledger.counting_from_ms, backups)
 
-    for read in _read(client, ctx, ledger.gaps(target_ms), tally):
+    for read in _read(client, ctx, ledger.gaps(target_ms), new_tally):
         start, _ = read.bounds
         if read.read_until > start:
             ledger.add(read.tally.take_buckets(floor_minute(read.read_until - 1)), start,
