@@ -8,7 +8,10 @@ they are attached to the prepared request and never sit in the session's default
 
 from __future__ import annotations
 
+import threading
 import warnings
+import weakref
+from typing import Any
 
 import requests
 import urllib3
@@ -46,6 +49,28 @@ def basic_or_bearer(username: str | None, password: str | None,
     return None
 
 
+class TrustCheckedOnce(HTTPAdapter):
+    """requests checks the TLS trust settings of a connection pool before every request:
+    `os.path.exists` and `os.path.isdir` of the CA bundle, each a system call that gives the
+    interpreter lock away and must win it back (2 to 3 % of a 100,000-job run's wall time,
+    docs/performance.md). A pool keeps what the check set on it, so it is checked again
+    only when the pool or the `verify` and `cert` values change."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._checked: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        settings = (url.lower().startswith("https"), verify, cert)
+        with self._lock:
+            if self._checked.get(conn) == settings:
+                return
+        super().cert_verify(conn, url, verify, cert)
+        with self._lock:
+            self._checked[conn] = settings
+
+
 def new_session(base_url: str, pool_size: int = 2,
                 auth: AuthBase | None = None) -> requests.Session:
     """A session for one host: pooled connections, our User-Agent, proxies read once."""
@@ -54,7 +79,7 @@ def new_session(base_url: str, pool_size: int = 2,
     session.trust_env = False  # no .netrc, no CA bundle or proxies re-read per request
     session.headers["User-Agent"] = USER_AGENT
     session.auth = auth
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
+    adapter = TrustCheckedOnce(pool_connections=2, pool_maxsize=max(pool_size, 2))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

@@ -49,6 +49,35 @@ def test_insecure_works_and_warns(tls_simulator):
     assert "WARNING [test-site] TLS verification is OFF" in result.stderr
 
 
+def test_the_trust_settings_are_checked_once_per_pool_and_again_when_they_change(
+        tls_simulator, monkeypatch):
+    """requests checks that the CA bundle exists before every request; our adapter only
+    when the pool or `verify` changes (verification itself is every connection's)."""
+    import os
+
+    import requests
+
+    from nbu_push.http import new_session
+
+    real_exists, checked = os.path.exists, []
+
+    def exists(path):  # counts, and answers truly
+        checked.append(path)
+        return real_exists(path)
+
+    monkeypatch.setattr(os.path, "exists", exists)
+    session = new_session(tls_simulator.url)
+    url = tls_simulator.url + "/admin/jobs"
+    for _ in range(5):
+        session.get(url, verify=tls_simulator.ca_file, timeout=10)
+    assert checked.count(tls_simulator.ca_file) == 1
+    with pytest.raises(OSError, match="CA certificate bundle"):
+        session.get(url, verify="/nonexistent/ca.pem", timeout=10)
+    with pytest.raises(requests.exceptions.SSLError):  # verified against the system's CAs
+        session.get(url, verify=SYSTEM_CAS, timeout=10)
+    session.close()
+
+
 class FakeTerminal(io.StringIO):
     def __init__(self, tty: bool) -> None:
         super().__init__()
