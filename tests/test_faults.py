@@ -89,7 +89,9 @@ class Pair:
         self.env = {"PUSHGATEWAY_URL": gateway.url, "NBU_PUSH_TEXTFILE": str(self.textfile),
                     "NBU_LOCK_FILE": str(tmp_path / "lock")}
         with Simulator(jobs=JOBS, api_key=SECRET_KEY) as good:
-            first = nbu_push(env=sim_env(good, **self.env))
+            # no run state: were the faulty server given the good one's port (a port freed
+            # is free again), it would be the same server and continue the good one's state
+            first = nbu_push(env=sim_env(good, **self.env, NBU_STATE_FILE="off"))
         assert first.code == 0, first.stderr
         self.before = parse(self.textfile.read_text())
         self.pushed_before = self.pushed()
