@@ -104,11 +104,11 @@ def _count(value: object, scale: int = 1) -> int | None:
 
 
 class Cells:
-    """The jobs of one minute (or hour) by label key, packed: a row number per key and eight
-    bytes per amount, where an object and four ints per key took about 280 (a ledger holds a
-    row per label set and minute, tens of thousands on a large primary; a slice's tally
-    packs each minute it has read past). Amounts are summed as float64: exact up to 2**53 in
-    one row (8 PiB of one label set in one minute), and never overflowing."""
+    """Jobs by label key, packed (a minute's, or a slice's counted-only jobs): a row number
+    per key and eight bytes per amount, where an object and four ints per key took about
+    280 (a ledger holds a row per label set and minute, tens of thousands on a large
+    primary; a slice's tally packs each minute it has read past). Amounts are summed as
+    float64: exact up to 2**53 in one row (8 PiB of one label set), and never overflowing."""
 
     __slots__ = ("data", "files", "finished", "present", "rows", "transferred")
 
@@ -317,8 +317,8 @@ class JobTally:
     counting_from_ms: int = 0  # the ledger's: jobs that end at or after it are counted
     backups: Backups = field(default_factory=Backups)  # shared by the slices of a run
     _open: dict[Hashable, JobGroup] = field(default_factory=dict)  # minutes being read
-    _packed: dict[Hashable, Cells] = field(default_factory=dict)  # by minute token
-    _minutes: dict[Hashable, int | None] = field(default_factory=dict)  # token -> Unix ms
+    # by minute token: its minute (Unix ms; None: unreadable) and its cells
+    _packed: dict[Hashable, tuple[int | None, Cells]] = field(default_factory=dict)
     _counted: Cells = field(default_factory=Cells)  # in no window, to be counted
     _triples: dict[Hashable, Hashable] = field(default_factory=dict)  # one object per key
     _newest: str = ""  # the newest minute token folded
@@ -376,12 +376,11 @@ class JobTally:
             *triple, token = cast(tuple, raw_key)
             if before is not None and (token is None or token >= before):
                 continue
-            cells = self._packed.get(token)
-            if cells is None:
-                cells = self._packed[token] = Cells()
-                self._minutes[token] = minute_of(token)
+            packed = self._packed.get(token)
+            if packed is None:
+                packed = self._packed[token] = (minute_of(token), Cells())
             key = self._triples.setdefault(tuple(triple), tuple(triple))
-            cells.add(key, self._open.pop(raw_key).amounts())
+            packed[1].add(key, self._open.pop(raw_key).amounts())
 
     def _evict(self, newest: str) -> None:
         """Take the packed minutes before `newest` minus `keep_ms` out of the buckets: once
@@ -390,10 +389,11 @@ class JobTally:
         if self.keep_ms is None or newest_ms is None:
             return
         before = floor_minute(newest_ms - self.keep_ms)
-        for token in [t for t, ms in self._minutes.items() if ms is not None and ms < before]:
-            cells = self._packed.pop(token)
-            if cast(int, self._minutes.pop(token)) >= self.counting_from_ms:
-                self._counted.merge(cells)
+        for token, (minute, cells) in list(self._packed.items()):
+            if minute is not None and minute < before:
+                del self._packed[token]
+                if minute >= self.counting_from_ms:
+                    self._counted.merge(cells)
 
     def take_buckets(self, fallback_minute: int) -> tuple[dict[int, Cells], Cells]:
         """By minute (Unix ms), each by label key, and the counted-only cells of the minutes
@@ -403,15 +403,15 @@ class JobTally:
         self._pack()
         labels: dict[Hashable, Hashable] = {}  # normalized once per raw triple
         out: dict[int, Cells] = {}
-        for token, cells in self._packed.items():
-            minute = self._minutes[token] or fallback_minute
+        for packed_minute, cells in self._packed.values():
+            minute = packed_minute or fallback_minute
             cells = _relabelled(cells, labels)
             if minute in out:  # tokens of one minute (a UTC time and an offset one)
                 out[minute].merge(cells)
             else:
                 out[minute] = cells
         counted = _relabelled(self._counted, labels)
-        self._packed, self._minutes, self._counted = {}, {}, Cells()
+        self._packed, self._counted = {}, Cells()
         self._triples, self._newest = {}, ""
         return out, counted
 
