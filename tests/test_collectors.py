@@ -120,10 +120,14 @@ def test_storage_without_capacity_is_absent_not_zero():
 
 def groups_of(tally: JobTally) -> dict:
     """The tally's groups by label set, minutes merged (the tally is spent)."""
-    merged: dict = {}
     buckets, counted = tally.take_buckets(fallback_minute=0)
     assert not counted.rows  # a tally without a window keeps every minute
-    for cells in buckets.values():
+    return groups_in(buckets.values())
+
+
+def groups_in(cells_of_minutes) -> dict:
+    merged: dict = {}
+    for cells in cells_of_minutes:
         for key, amounts in cells.items():
             merged.setdefault(key, JobGroup()).add_amounts(amounts)
     return merged
@@ -274,19 +278,9 @@ def test_minutes_a_slice_read_a_window_past_are_only_counted_or_dropped():
     kept_from = newest - keep  # the window that ends at the newest job starts here
     assert set(buckets) == set(range(kept_from, newest + 1, 60_000))
     in_buckets = totals(r for r in records if minute_of(r.attributes.endTime[:16]) >= kept_from)
-    assert groups_of_cells(buckets.values()) == in_buckets
+    assert groups_in(buckets.values()) == {k: JobGroup.of(v) for k, v in in_buckets.items()}
     assert dict(counted.items()) == totals(
         r for r in records if counting_from <= minute_of(r.attributes.endTime[:16]) < kept_from)
-
-
-def groups_of_cells(cells_of_minutes) -> dict:
-    merged: dict = {}
-    for cells in cells_of_minutes:
-        for key, amounts in cells.items():
-            row = merged.setdefault(key, [0, 0, None, None])
-            row[0] += amounts[0]
-            row[1] += amounts[1]
-    return merged
 
 
 def test_the_window_ends_at_the_watermark_not_at_what_later_slices_read():
