@@ -121,7 +121,7 @@ def test_storage_without_capacity_is_absent_not_zero():
 def groups_of(tally: JobTally) -> dict:
     """The tally's groups by label set, minutes merged (the tally is spent)."""
     buckets, counted = tally.take_buckets(fallback_minute=0)
-    assert not counted.rows  # a tally without a window keeps every minute
+    assert not counted.keys  # a tally without a window keeps every minute
     return groups_in(buckets.values())
 
 

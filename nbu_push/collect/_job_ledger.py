@@ -104,25 +104,42 @@ def _count(value: object, scale: int = 1) -> int | None:
 
 
 class Cells:
-    """Jobs by label key, packed (a minute's, or a slice's counted-only jobs): a row number
-    per key and eight bytes per amount, where an object and four ints per key took about
-    280 (a ledger holds a row per label set and minute, tens of thousands on a large
-    primary; a slice's tally packs each minute it has read past). Amounts are summed as
+    """Jobs by label key, packed (a minute's, or a slice's counted-only jobs): per row its
+    key and eight bytes per amount, where an object and four ints per key took about 280 (a
+    ledger holds a row per label set and minute, tens of thousands on a large primary; each
+    slice's tally packs the minutes it has read past). The key -> row lookup exists only
+    while rows are added: `seal()` drops it, which leaves a row 41 bytes (a minute read past
+    rarely changes again; `add` builds the lookup anew if it does). Amounts are summed as
     float64: exact up to 2**53 in one row (8 PiB of one label set), and never overflowing."""
 
-    __slots__ = ("data", "files", "finished", "present", "rows", "transferred")
+    __slots__ = ("_rows", "data", "files", "finished", "keys", "present", "transferred")
 
     def __init__(self) -> None:
-        self.rows: dict[Hashable, int] = {}
+        self.keys: list[Hashable] = []  # row -> key
+        self._rows: dict[Hashable, int] | None = {}  # key -> row; None once sealed
         self.finished = array("d")
         self.transferred = array("d")  # bytes (kilobytesTransferred x 1024), leaf jobs
         self.data = array("d")  # bytes (kilobytesDataTransferred x 1024), leaf jobs
         self.files = array("d")  # numberOfFiles, leaf jobs
         self.present = array("B")  # which amounts a row has: 1 transferred, 2 data, 4 files
 
+    def row(self, key: Hashable) -> int | None:
+        """The row of a key, or None."""
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = {key: index for index, key in enumerate(self.keys)}
+        return rows.get(key)
+
+    def seal(self) -> None:
+        """Drop the key -> row lookup (see the class)."""
+        self._rows = None
+
     def put(self, key: Hashable, amounts: Amounts) -> int:
         """A row for a key not here yet; its number."""
-        index = self.rows[key] = len(self.finished)
+        index = len(self.keys)
+        self.keys.append(key)
+        if self._rows is not None:
+            self._rows[key] = index
         finished, transferred, data, files = amounts
         self.finished.append(finished)
         self.transferred.append(transferred or 0)
@@ -134,7 +151,7 @@ class Cells:
 
     def add(self, key: Hashable, amounts: Amounts) -> None:
         """Add [finished, transferred, data transferred, files] (None: absent) to a row."""
-        index = self.rows.get(key)
+        index = self.row(key)
         if index is None:
             self.put(key, amounts)
             return
@@ -153,11 +170,11 @@ class Cells:
                 int(self.files[index]) if present & 4 else None]
 
     def merge(self, other: Cells) -> None:
-        for key, index in other.rows.items():
-            self.add(key, other.amounts(index))
+        for key, amounts in other.items():
+            self.add(key, amounts)
 
     def items(self) -> Iterator[tuple[Hashable, Amounts]]:
-        for key, index in self.rows.items():
+        for index, key in enumerate(self.keys):
             yield key, self.amounts(index)
 
 
@@ -371,7 +388,8 @@ class JobTally:
 
     def _pack(self, before: str | None = None) -> None:
         """Move the open groups of the minutes before `before` (of every minute: None) into
-        their minute's cells (`_open` is changed in place: the hot loop holds it)."""
+        their minute's cells, sealed (`_open` is changed in place: the hot loop holds it)."""
+        touched = []
         for raw_key in list(self._open):
             *triple, token = cast(tuple, raw_key)
             if before is not None and (token is None or token >= before):
@@ -381,6 +399,9 @@ class JobTally:
                 packed = self._packed[token] = (minute_of(token), Cells())
             key = self._triples.setdefault(tuple(triple), tuple(triple))
             packed[1].add(key, self._open.pop(raw_key).amounts())
+            touched.append(packed[1])
+        for cells in touched:
+            cells.seal()
 
     def _evict(self, newest: str) -> None:
         """Take the packed minutes before `newest` minus `keep_ms` out of the buckets: once
@@ -408,6 +429,7 @@ class JobTally:
             cells = _relabelled(cells, labels)
             if minute in out:  # tokens of one minute (a UTC time and an offset one)
                 out[minute].merge(cells)
+                out[minute].seal()
             else:
                 out[minute] = cells
         counted = _relabelled(self._counted, labels)
@@ -417,21 +439,23 @@ class JobTally:
 
 
 def _relabelled(cells: Cells, labels: dict[Hashable, Hashable]) -> Cells:
-    """The cells by normalized key (`labels`: once per raw key): these cells, relabelled in
-    place, or new ones where raw keys that read alike are merged."""
-    relabelled = {}
-    for raw, index in cells.rows.items():
+    """The cells by normalized key (`labels`: once per raw key), sealed: these cells,
+    relabelled in place, or new ones where raw keys that read alike are merged."""
+    keys = []
+    for raw in cells.keys:
         key = labels.get(raw)
         if key is None:
             key = labels[raw] = group_key(*cast(tuple, raw))
-        relabelled[key] = index
-    if len(relabelled) == len(cells.rows):
-        cells.rows = relabelled
-        return cells
-    merged = Cells()
-    for raw, index in cells.rows.items():
-        merged.add(labels[raw], cells.amounts(index))
-    return merged
+        keys.append(key)
+    if len(set(keys)) == len(keys):
+        relabelled = cells
+        relabelled.keys = keys
+    else:
+        relabelled = Cells()
+        for index, key in enumerate(keys):
+            relabelled.add(key, cells.amounts(index))
+    relabelled.seal()
+    return relabelled
 
 
 def floor_minute(ms: int) -> int:
@@ -486,6 +510,7 @@ class JobLedger:
                 self.buckets[minute] = cells
             else:
                 into.merge(cells)
+                into.seal()
         ahead = []
         for start, end in sorted([*self.read_ahead, (start_ms, end_ms)]):
             if start <= self.watermark_ms:
@@ -552,21 +577,24 @@ class JobLedger:
             if not ledger.watermark_ms < _integer(start) < _integer(end):
                 raise ValueError("a read-ahead range that is not beyond the watermark")
             ledger.read_ahead.append((start, end))
+        keys: dict[GroupKey, GroupKey] = {}  # one tuple per label set, not one per row
         for row in _rows(document.get("buckets"), 1 + 3 + FIELDS):
-            key, amounts = _key(row[1:4]), _amounts(row[4:])
+            key, amounts = _key(row[1:4], keys), _amounts(row[4:])
             cells = ledger.buckets.get(_integer(row[0]))
             if cells is None:
                 cells = ledger.buckets[row[0]] = Cells()
-            if key in cells.rows:
+            if cells.row(key) is not None:
                 raise ValueError("a bucket row repeated")
             try:
                 cells.put(key, amounts)
             except OverflowError:  # beyond any float: no run wrote it
                 raise ValueError("a bucket count too large") from None
+        for cells in ledger.buckets.values():
+            cells.seal()
         for name in ("counters", "pending"):
             table = getattr(ledger, name)
             for row in _rows(document.get(name), 3 + FIELDS):
-                table[_key(row[:3])] = _amounts(row[3:])
+                table[_key(row[:3], keys)] = _amounts(row[3:])
         return ledger
 
 
@@ -585,10 +613,13 @@ def _rows(value: object, width: int) -> Iterator[list]:
         yield row
 
 
-def _key(values: list) -> GroupKey:
+def _key(values: list, known: dict[GroupKey, GroupKey]) -> GroupKey:
+    """The label set of a row, the same tuple for every row of it (a state's rows name a few
+    hundred label sets tens of thousands of times)."""
     if not all(isinstance(value, str) for value in values):
         raise ValueError("a label that is not a string")
-    return (values[0], values[1], values[2])
+    key = (values[0], values[1], values[2])
+    return known.setdefault(key, key)
 
 
 def _amounts(values: list) -> Amounts:
