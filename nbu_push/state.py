@@ -14,6 +14,7 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,10 +53,35 @@ class RunState:
     server: str  # the NetBackup base URL: another primary's state is not ours
     collectors: dict[str, Any] = field(default_factory=dict)  # name -> its own JSON value
 
-    def to_json(self) -> bytes:
-        document = {"format": FORMAT, "site": self.site, "server": self.server,
-                    "collectors": self.collectors}
-        return json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
+    def json_chunks(self) -> Iterator[str]:
+        return json_chunks({"format": FORMAT, "site": self.site, "server": self.server,
+                            "collectors": self.collectors})
+
+
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+WRITE_CHARACTERS = 1 << 16
+
+
+def json_chunks(value: Any) -> Iterator[str]:
+    """The JSON text of a value in pieces: a dict key by key, an iterator item by item (a
+    collector's large table, made row by row as it is written rather than held whole: the
+    jobs ledger's buckets are tens of thousands of rows), anything else in one piece. A
+    NaN or infinity raises ValueError, as json.dumps(allow_nan=False) does."""
+    if isinstance(value, dict):
+        yield "{"
+        for index, (key, item) in enumerate(value.items()):
+            yield ("," if index else "") + _encode(str(key)) + ":"
+            yield from json_chunks(item)
+        yield "}"
+    elif isinstance(value, Iterator):
+        yield "["
+        for index, item in enumerate(value):
+            if index:
+                yield ","
+            yield from json_chunks(item)
+        yield "]"
+    else:
+        yield _encode(value)
 
 
 def load(path: str | None, site: str, server: str) -> tuple[RunState, str | None]:
@@ -96,7 +122,15 @@ def save(path: str, state: RunState) -> None:
             os.unlink(tmp)  # a leftover of a killed run with our pid
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(state.to_json())
+            pending: list[str] = []
+            size = 0
+            for chunk in state.json_chunks():
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= WRITE_CHARACTERS:
+                    handle.write("".join(pending).encode())
+                    pending, size = [], 0
+            handle.write("".join(pending).encode())
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

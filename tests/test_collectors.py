@@ -9,13 +9,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nbu_push.collect._job_ledger import JobGroup, JobTally
+from nbu_push.collect._job_ledger import JobGroup, JobLedger, JobTally
 from nbu_push.collect.base import CollectContext
 from nbu_push.collect.jobs import collect_jobs, decode_jobs_page
 from nbu_push.collect.storage import StorageSummary, collect_storage, decode_units_page
 from nbu_push.errors import ApiError, Incomplete
 from nbu_push.netbackup.client import NetBackupClient
 from nbu_push.retry import Backoff
+from nbu_push.state import json_chunks
 
 BASE = "https://nbu.example.com:1556/netbackup"
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc).timestamp()
@@ -415,7 +416,7 @@ def test_the_slices_of_a_run_share_one_record_of_each_clients_backups():
 
 
 def test_the_ledger_state_reads_back_as_written_and_refuses_what_could_not_be_summed():
-    from nbu_push.collect._job_ledger import JobLedger, minute_of
+    from nbu_push.collect._job_ledger import minute_of
 
     tally = JobTally()
     tally.add_records(decode_jobs_page(page(
@@ -425,8 +426,8 @@ def test_the_ledger_state_reads_back_as_written_and_refuses_what_could_not_be_su
         job(4, endTime="2026-03-01T10:01:30.000Z", childCount=2)), "test").records)
     ledger = JobLedger(minute_of("2026-03-01T10:00"), minute_of("2026-03-01T10:00"))
     ledger.add(tally.take_buckets(0), ledger.watermark_ms, minute_of("2026-03-01T10:02"))
-    document = ledger.to_json()
-    assert JobLedger.from_json(json.loads(json.dumps(document))).to_json() == document
+    document = saved(ledger)
+    assert saved(JobLedger.from_json(document)) == document
     rows = {tuple(row[:4]): row[4:] for row in document["buckets"]}
     ten, ten_one = minute_of("2026-03-01T10:00"), minute_of("2026-03-01T10:01")
     assert rows[(ten, "BACKUP", "STANDARD", "0")] == [2, 2**50, None, None]
@@ -442,10 +443,14 @@ def test_the_ledger_state_reads_back_as_written_and_refuses_what_could_not_be_su
         job(n, endTime="2026-03-01T10:00:05.000Z", kilobytesTransferred=2**53 - 1)
         for n in (1, 2, 3))), "test").records)
     ledger.add(huge.take_buckets(0), ledger.watermark_ms, ledger.watermark_ms)
-    row = next(r for r in ledger.to_json()["buckets"] if r[:4] == [ten, "BACKUP", "STANDARD", "0"])
+    row = next(r for r in saved(ledger)["buckets"] if r[:4] == [ten, "BACKUP", "STANDARD", "0"])
     assert row[4] == 5 and row[5] > 2**63 and row[5] == pytest.approx(2**50 + 3 * 2**63)
-    assert JobLedger.from_json(json.loads(json.dumps(ledger.to_json()))).to_json() == \
-        ledger.to_json()
+    assert saved(JobLedger.from_json(saved(ledger))) == saved(ledger)
+
+
+def saved(ledger: JobLedger) -> dict:
+    """The ledger as the run state writes it and reads it back."""
+    return json.loads("".join(json_chunks(ledger.to_json())))
 
 
 def test_minutes_a_slice_has_read_past_are_packed_and_a_late_job_is_still_counted():

@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from nbu_push.config import settings_from
+from nbu_push.errors import StateError
 from nbu_push.run import run
 from nbu_push.simulator import Faults, Simulator
-from nbu_push.state import FORMAT, RunState, load, save
+from nbu_push.state import FORMAT, WRITE_CHARACTERS, RunState, load, save
 
 from .cli import nbu_push, sim_env
 from .truth import published_ms, series
@@ -335,3 +336,26 @@ def test_state_files_are_written_atomically_and_privately(tmp_path):
     if os.geteuid() != 0:  # root reads it anyway
         _, warning = load(str(path), "site-a", "https://nbu:1556/netbackup")
         assert warning and "unreadable" in warning
+
+
+def test_a_state_is_written_in_pieces_as_json_dumps_would_write_it(tmp_path):
+    """Tables given as iterators are written row by row (never held whole); the file is the
+    same JSON as json.dumps of the lists, across many write batches."""
+    rows = [[minute, "BACKUP", f"policy-{minute % 7}", "0", minute, None, 2**70, 0]
+            for minute in range(20_000)]
+    collectors = {"jobs": {"watermark_ms": 5, "read_ahead": [], "buckets": iter(rows)},
+                  "clients": {"facts": (row[:3] for row in rows), "looked_up": [["a", 1]]}}
+    path = tmp_path / "s.json"
+    save(str(path), RunState("site-a", "https://nbu:1556/netbackup", collectors))
+    expected = {"format": 1, "site": "site-a", "server": "https://nbu:1556/netbackup",
+                "collectors": {"jobs": {"watermark_ms": 5, "read_ahead": [], "buckets": rows},
+                               "clients": {"facts": [row[:3] for row in rows],
+                                           "looked_up": [["a", 1]]}}}
+    assert path.stat().st_size > 4 * WRITE_CHARACTERS
+    assert path.read_bytes() == json.dumps(expected, separators=(",", ":")).encode()
+    # a value JSON cannot hold, half-way through a table: the previous state stays
+    broken = iter([[1, 2], [float("nan")]])
+    with pytest.raises(StateError):
+        save(str(path), RunState("site-a", "https://nbu:1556/netbackup", {"jobs": broken}))
+    assert json.loads(path.read_bytes()) == expected
+    assert sorted(os.listdir(tmp_path)) == ["s.json"]

@@ -555,13 +555,14 @@ class JobLedger:
 
     # -- the run state's JSON ---------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
+        """The buckets as an iterator: written row by row (state.json_chunks), not held."""
         return {
             "watermark_ms": self.watermark_ms,
             "counting_from_ms": self.counting_from_ms,
             "read_ahead": [list(interval) for interval in self.read_ahead],
-            "buckets": [[minute, *cast(tuple, key), *amounts]
+            "buckets": ([minute, *cast(tuple, key), *amounts]
                         for minute, cells in sorted(self.buckets.items())
-                        for key, amounts in sorted(cells.items())],
+                        for key, amounts in sorted(cells.items())),
             "counters": [[*key, *amounts] for key, amounts in sorted(self.counters.items())],
             "pending": [[*key, *amounts] for key, amounts in sorted(self.pending.items())],
         }

@@ -81,8 +81,9 @@ class ClientBook:
                           if stays(client, when)}
 
     def to_json(self) -> dict[str, Any]:
-        return {"facts": [[*key, fact.success, fact.attempt, fact.status, list(fact.failures)]
-                          for key, fact in sorted(self.facts.items())],
+        """The facts as an iterator: written row by row (state.json_chunks), not held."""
+        return {"facts": ([*key, fact.success, fact.attempt, fact.status, list(fact.failures)]
+                          for key, fact in sorted(self.facts.items())),
                 "looked_up": sorted([client, when] for client, when in self.looked_up.items())}
 
     @classmethod
