@@ -4,13 +4,15 @@ The simulator runs in its own process over HTTPS (so it does not share nbu-push'
 interpreter lock), with injected per-request latency. Each case runs nbu-push and
 bench/bare.py alternately on the same server and prints both wall times and their ratio,
 CPU time, peak RSS (from GNU time), API requests and bytes received, as a Markdown table
-(docs/performance.md). Every repeat is a first run (NBU_STATE_FILE=off): it reads the whole
-24 h backfill.
+(docs/performance.md). Every repeat is a first run: it reads the whole 24 h backfill. By
+default nbu-push runs with --dry-run and NBU_STATE_FILE=off; with --save-state it runs as a
+deployed first run does, writing a textfile and a new run state (both removed after).
 
     .venv/bin/python bench/bench.py --finished              # 1k, 10k, 100k at 0 and 20 ms
     .venv/bin/python bench/bench.py --finished --hours 23 --cases 100000@0x7,1000000@0x1
     .venv/bin/python bench/bench.py --jobs 100000 --latency 0 --collectors jobs,storage
     .venv/bin/python bench/bench.py --jobs 100000 --per-collector     # requests and seconds
+    .venv/bin/python bench/bench.py --finished --hours 23 --cases 1000@0x3 --save-state
 """
 
 from __future__ import annotations
@@ -88,18 +90,30 @@ def run_bare(info: dict, concurrency: str) -> Measurement:
     return Measurement(done.wall, done.cpu, done.max_rss_mib, 0, 0.0, jobs, done.code, {})
 
 
-def run_once(info: dict, env_extra: dict[str, str]) -> Measurement:
+def run_once(info: dict, env_extra: dict[str, str], save_state: bool) -> Measurement:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NBU_", "PUSHGATEWAY_"))}
     # every repeat is a first run: it reads NBU_JOB_BACKFILL (24 h), all the jobs served
     env.update(NBU_URL=info["url"], NBU_API_KEY=info["api_key"], NBU_CA_BUNDLE=info["ca_file"],
                NBU_SITE="bench", NBU_STATE_FILE="off", **env_extra)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        done = timed([sys.executable, "-m", "nbu_push", "--dry-run"], env, out, err)
-        out.seek(0)
-        text = out.read().decode()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as files:
+        command = [sys.executable, "-m", "nbu_push", "--dry-run"]
+        if save_state:  # no state yet: a first run, which writes one
+            textfile = os.path.join(files, "nbu.prom")
+            env.update(NBU_STATE_FILE=os.path.join(files, "state.json"),
+                       NBU_PUSH_TEXTFILE=textfile)
+            command.pop()
+        done = timed(command, env, out, err)
         if done.code != 0:
             err.seek(0)
             sys.exit(f"nbu-push failed ({done.code}): {err.read().decode()[-2000:]}")
+        out.seek(0)
+        if save_state:
+            assert os.path.exists(env["NBU_STATE_FILE"])
+            with open(textfile, encoding="utf-8") as written:
+                text = written.read()
+        else:
+            text = out.read().decode()
     values: dict[str, float] = {}
     requests: dict[str, int] = {}
     seconds: dict[str, float] = {}
@@ -137,6 +151,8 @@ def main() -> None:
                         help="every job served ended in the window read (none running)")
     parser.add_argument("--slicing", default="", help="NBU_JOB_SLICING: count or time")
     parser.add_argument("--collectors", default="", help="NBU_COLLECTORS (default: all)")
+    parser.add_argument("--save-state", action="store_true",
+                        help="nbu-push writes a textfile and a new run state, not --dry-run")
     parser.add_argument("--per-collector", action="store_true",
                         help="also print requests and seconds per collector (median run)")
     args = parser.parse_args()
@@ -145,7 +161,8 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python"
           f" {platform.python_version()}, {platform.platform()}; burst {args.burst:g},"
           f" jobs over {args.hours:g} h, {'every job finished, ' if args.finished else ''}"
-          f" slicing {args.slicing or 'default'}, collectors {args.collectors or 'all'}")
+          f" slicing {args.slicing or 'default'}, collectors {args.collectors or 'all'},"
+          f" {'a textfile and a new run state' if args.save_state else '--dry-run, no state'}")
     print("| jobs served | jobs read | latency | K | nbu-push wall s (best / median) | bare"
           " client wall s (best / median) | ratio (medians) | CPU s (nbu-push / bare) | peak RSS"
           " MiB (nbu-push / bare) | requests | received MiB |")
@@ -169,7 +186,7 @@ def main() -> None:
                 env["NBU_COLLECTORS"] = args.collectors
             runs, bare = [], []
             for _ in range(repeat):  # interleaved: both see the same machine
-                runs.append(run_once(info, env))
+                runs.append(run_once(info, env, args.save_state))
                 bare.append(run_bare(info, concurrency))
             runs.sort(key=lambda m: m.wall)
             bare.sort(key=lambda m: m.wall)
