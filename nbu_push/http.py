@@ -50,16 +50,28 @@ def basic_or_bearer(username: str | None, password: str | None,
 
 
 class TrustCheckedOnce(HTTPAdapter):
-    """requests checks the TLS trust settings of a connection pool before every request:
-    `os.path.exists` and `os.path.isdir` of the CA bundle, each a system call that gives the
-    interpreter lock away and must win it back (2 to 3 % of a 100,000-job run's wall time,
-    docs/performance.md). A pool keeps what the check set on it, so it is checked again
-    only when the pool or the `verify` and `cert` values change."""
+    """requests checks the TLS trust settings before every request: `os.path.exists` and
+    `os.path.isdir` of the CA bundle for the pool, and `isdir` again to pick the pool, each
+    a system call that gives the interpreter lock away and must win it back (2 to 3 % of a
+    100,000-job run's wall time, docs/performance.md). A pool keeps what the check set on
+    it, so it is checked again only when the pool or the `verify` and `cert` values change;
+    and a pool is picked by what requests made of the same origin and values before."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._checked: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        self._pool_keys: dict[tuple, Any] = {}  # (origin, verify, cert) -> requests' answer
+
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any,
+                                             cert: Any = None) -> Any:
+        origin = tuple(request.url.split("/", 3)[:3])  # scheme, "", authority
+        made = self._pool_keys.get((origin, verify, cert))
+        if made is None:
+            made = self._pool_keys[(origin, verify, cert)] = \
+                super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params, pool_kwargs = made
+        return dict(host_params), dict(pool_kwargs)  # copies: the caller's to change
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         settings = (url.lower().startswith("https"), verify, cert)

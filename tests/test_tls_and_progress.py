@@ -51,7 +51,7 @@ def test_insecure_works_and_warns(tls_simulator):
 
 def test_the_trust_settings_are_checked_once_per_pool_and_again_when_they_change(
         tls_simulator, monkeypatch):
-    """requests checks that the CA bundle exists before every request; our adapter only
+    """requests checks the CA bundle (exists, isdir) before every request; our adapter only
     when the pool or `verify` changes (verification itself is every connection's)."""
     import os
 
@@ -59,18 +59,24 @@ def test_the_trust_settings_are_checked_once_per_pool_and_again_when_they_change
 
     from nbu_push.http import new_session
 
-    real_exists, checked = os.path.exists, []
+    checked: dict[str, list] = {"exists": [], "isdir": []}
 
-    def exists(path):  # counts, and answers truly
-        checked.append(path)
-        return real_exists(path)
+    def counted(name):  # counts, and answers truly
+        real = getattr(os.path, name)
 
-    monkeypatch.setattr(os.path, "exists", exists)
+        def check(path):
+            checked[name].append(path)
+            return real(path)
+        return check
+
+    for name in checked:
+        monkeypatch.setattr(os.path, name, counted(name))
     session = new_session(tls_simulator.url)
     url = tls_simulator.url + "/admin/jobs"
     for _ in range(5):
         session.get(url, verify=tls_simulator.ca_file, timeout=10)
-    assert checked.count(tls_simulator.ca_file) == 1
+    assert checked["exists"].count(tls_simulator.ca_file) == 1
+    assert checked["isdir"].count(tls_simulator.ca_file) == 2  # pool key once, pool once
     with pytest.raises(OSError, match="CA certificate bundle"):
         session.get(url, verify="/nonexistent/ca.pem", timeout=10)
     with pytest.raises(requests.exceptions.SSLError):  # verified against the system's CAs
