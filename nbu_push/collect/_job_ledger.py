@@ -245,7 +245,8 @@ class Attempts:
         if attempt is None:
             return None
         failures = tuple(ms for ms in map(_ms, self.failures) if ms is not None)
-        return Attempts(_ms(self.success), attempt, label(self.status), failures)
+        # a status label is one of a few dozen: one string each, not one per client
+        return Attempts(_ms(self.success), attempt, sys.intern(label(self.status)), failures)
 
 
 def _ms(value: object) -> int | None:
@@ -294,6 +295,8 @@ class Backups:
                 if not name:
                     continue
                 key = (name, label(policy), label(policy_type))
+                if key == raw_key:  # read as labels already: the kept tuple, not a copy
+                    key = cast(ClientKey, raw_key)
                 if key in merged:
                     merged[key].merge(attempts)
                 else:
