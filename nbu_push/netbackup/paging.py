@@ -8,7 +8,9 @@ loudly instead of spinning or under-reporting.
 
 from __future__ import annotations
 
+import bisect
 import threading
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
@@ -25,6 +27,25 @@ STORAGE_PAGE_LIMIT = 500  # /storage/storage-units: page[limit] 1..500
 
 
 
+class FollowedCursors:
+    """The cursors a chain has followed, as their 64-bit hashes in a sorted array: 8 bytes
+    each, where the strings in a set took about 100 (a 1,000,000-job read follows 10,000
+    cursors: memory would grow with the jobs). Two different cursors pass for one only if
+    their hashes collide: about once in 10**11 chains of 10,000 pages."""
+
+    def __init__(self) -> None:
+        self._hashes = array("q")
+
+    def add(self, cursor: str) -> bool:
+        """Remember a cursor; False if it was followed before."""
+        key = hash(cursor)
+        at = bisect.bisect_left(self._hashes, key)
+        if at < len(self._hashes) and self._hashes[at] == key:
+            return False
+        self._hashes.insert(at, key)
+        return True
+
+
 def cursor_pages(
     client: NetBackupClient,
     path: str,
@@ -37,7 +58,7 @@ def cursor_pages(
     """Follow `meta.pagination.next` (an opaque string) with `page[after]`."""
     query = dict(params)
     query.setdefault("page[limit]", JOBS_PAGE_LIMIT)
-    seen: set[str] = set()
+    followed = FollowedCursors()
     for number in range(1, max_pages + 1):
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"GET {path}: stopped")
@@ -48,10 +69,9 @@ def cursor_pages(
         yield page
         if (not page.records and not page.skipped) or page.next_cursor is None:
             return
-        if page.next_cursor in seen:
+        if not followed.add(page.next_cursor):
             raise ApiError(f"GET {path}: cursor {page.next_cursor!r} repeated on page"
                            f" {number + 1}")
-        seen.add(page.next_cursor)
         query["page[after]"] = page.next_cursor
     stats.add(page_cap_hits=1)
     raise ApiError(f"GET {path}: more than {max_pages} pages (raise NBU_MAX_PAGES)")
