@@ -10,6 +10,7 @@ warning and a fresh start, never a crash.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -60,13 +61,15 @@ class RunState:
 
 _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 WRITE_CHARACTERS = 1 << 16
+ROWS_PER_PIECE = 1000
 
 
 def json_chunks(value: Any) -> Iterator[str]:
-    """The JSON text of a value in pieces: a dict key by key, an iterator item by item (a
-    collector's large table, made row by row as it is written rather than held whole: the
-    jobs ledger's buckets are tens of thousands of rows), anything else in one piece. A
-    NaN or infinity raises ValueError, as json.dumps(allow_nan=False) does."""
+    """The JSON text of a value in pieces: a dict key by key, an iterator (a collector's
+    large table, made row by row as it is written rather than held whole: the jobs ledger's
+    buckets are tens of thousands of rows) a thousand items at a time, each piece encoded in
+    one call (its items are plain JSON values), anything else in one piece. A NaN or
+    infinity raises ValueError, as json.dumps(allow_nan=False) does."""
     if isinstance(value, dict):
         yield "{"
         for index, (key, item) in enumerate(value.items()):
@@ -75,10 +78,10 @@ def json_chunks(value: Any) -> Iterator[str]:
         yield "}"
     elif isinstance(value, Iterator):
         yield "["
-        for index, item in enumerate(value):
-            if index:
-                yield ","
-            yield from json_chunks(item)
+        separator = ""
+        while piece := list(itertools.islice(value, ROWS_PER_PIECE)):
+            yield separator + _encode(piece)[1:-1]
+            separator = ","
         yield "]"
     else:
         yield _encode(value)
