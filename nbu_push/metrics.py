@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from . import __version__
 from .collect import collectors
 from .collect.base import Sample
+from .files import utf8_pieces
 from .publish.exposition import family_lines
 from .report import CollectorOutcome, RunReport
 
@@ -102,25 +103,14 @@ def family_specs(report: RunReport) -> Iterator[Spec]:
                " last run.", ("metric",), dropped, False)
 
 
-CHUNK_CHARACTERS = 1 << 16
-
-
 def exposition(report: RunReport) -> Iterator[bytes]:
-    """The exposition in chunks of whole lines (about 64 KiB each), written as a sink takes
-    them: beside a chunk only one family's rows are held, never the whole text. The same
+    """The exposition in pieces of whole lines (about 64 KiB each), written as a sink takes
+    them: beside a piece only one family's rows are held, never the whole text. The same
     report gives the same bytes each time (every sink, every retry)."""
-    lines: list[str] = []
-    size = 0
-    for name, documentation, labels, rows, counter in family_specs(report):
+    return utf8_pieces(
+        line for name, documentation, labels, rows, counter in family_specs(report)
         for line in family_lines(name, documentation, ("site", *labels), rows, counter,
-                                 prefix=(report.site,)):
-            lines.append(line)
-            size += len(line)
-            if size >= CHUNK_CHARACTERS:
-                yield "".join(lines).encode()
-                lines, size = [], 0
-    if lines:
-        yield "".join(lines).encode()
+                                 prefix=(report.site,)))
 
 
 def render(report: RunReport) -> bytes:

@@ -9,7 +9,6 @@ warning and a fresh start, never a crash.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import StateError
+from .files import utf8_pieces, write_atomic
 
 FORMAT = 1
 SYSTEM_DIRECTORY = "/var/lib/nbu-push"
@@ -60,8 +60,8 @@ class RunState:
 
 
 _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
-WRITE_CHARACTERS = 1 << 16
 ROWS_PER_PIECE = 1000
+FILE_MODE = 0o600
 
 
 def json_chunks(value: Any) -> Iterator[str]:
@@ -116,35 +116,11 @@ def load(path: str | None, site: str, server: str) -> tuple[RunState, str | None
 
 
 def save(path: str, state: RunState) -> None:
-    """Write atomically: a crash leaves the old state or the new one, never a torn file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    """Write atomically (files.write_atomic): a crash leaves the old state or the new one,
+    never a torn file."""
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)  # a leftover of a killed run with our pid
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            pending: list[str] = []
-            size = 0
-            for chunk in state.json_chunks():
-                pending.append(chunk)
-                size += len(chunk)
-                if size >= WRITE_CHARACTERS:
-                    handle.write("".join(pending).encode())
-                    pending, size = [], 0
-            handle.write("".join(pending).encode())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+        write_atomic(path, utf8_pieces(state.json_chunks()), FILE_MODE)
     except (OSError, ValueError) as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise StateError(f"state file {path}: {reason}") from None
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

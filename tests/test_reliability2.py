@@ -17,10 +17,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from nbu_push.collect.base import CollectContext
 from nbu_push.collect.jobs import collect_jobs
 from nbu_push.errors import ApiError
+from nbu_push.files import write_atomic
 from nbu_push.netbackup.client import NetBackupClient
 from nbu_push.netbackup.paging import cursor_pages, offset_pages
 from nbu_push.publish.exposition import merged
-from nbu_push.publish.textfile import write_atomic
 from nbu_push.retry import Backoff
 from nbu_push.simulator import Simulator
 from nbu_push.stats import CollectorStats
@@ -266,7 +266,7 @@ def test_a_planted_link_at_the_temp_name_is_not_followed(tmp_path):
     target.write_text("precious\n")
     path = tmp_path / "nbu_push.prom"
     (tmp_path / f".nbu_push.prom.{os.getpid()}.tmp").symlink_to(target)
-    write_atomic(str(path), [b"nbu_x 1\n"])
+    write_atomic(str(path), [b"nbu_x 1\n"], 0o644)
     assert target.read_text() == "precious\n"
     assert path.read_bytes() == b"nbu_x 1\n" and not path.is_symlink()
 

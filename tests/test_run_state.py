@@ -20,9 +20,10 @@ import pytest
 
 from nbu_push.config import settings_from
 from nbu_push.errors import StateError
+from nbu_push.files import PIECE_CHARACTERS
 from nbu_push.run import run
 from nbu_push.simulator import Faults, Simulator
-from nbu_push.state import FORMAT, WRITE_CHARACTERS, RunState, load, save
+from nbu_push.state import FORMAT, RunState, load, save
 
 from .cli import nbu_push, sim_env
 from .truth import published_ms, series
@@ -351,7 +352,7 @@ def test_a_state_is_written_in_pieces_as_json_dumps_would_write_it(tmp_path):
                 "collectors": {"jobs": {"watermark_ms": 5, "read_ahead": [], "buckets": rows},
                                "clients": {"facts": [row[:3] for row in rows],
                                            "looked_up": [["a", 1]]}}}
-    assert path.stat().st_size > 4 * WRITE_CHARACTERS
+    assert path.stat().st_size > 4 * PIECE_CHARACTERS
     assert path.read_bytes() == json.dumps(expected, separators=(",", ":")).encode()
     # a value JSON cannot hold, half-way through a table: the previous state stays
     broken = iter([[1, 2], [float("nan")]])
