@@ -112,8 +112,7 @@ def merged(previous: bytes, update: Iterable[bytes]) -> Iterator[bytes]:
     """
     new_names: set[str] = set()
     for chunk in update:
-        new_names.update(line.split(b" ", 3)[2].decode() for line in chunk.splitlines()
-                         if line.startswith(b"# HELP "))
+        new_names.update(family_blocks(chunk.decode("utf-8")))  # whole lines: whole names
         yield chunk
     old_text = previous.decode("utf-8", errors="replace")
     kept = [block for name, block in family_blocks(old_text).items()
