@@ -508,3 +508,26 @@ def test_minutes_a_slice_has_read_past_are_packed_and_a_late_job_is_still_counte
               for minute, cells in tally.take_buckets(0)[0].items()
               for key, amounts in cells.items()}
     assert folded == {key: row for key, row in expected.items()}
+
+
+def test_a_loaded_ledger_keeps_a_row_in_under_64_bytes():
+    """A full hour of minutes for 700 label sets, read back from a state: each row keeps its
+    amounts and a reference to its label set's one key (tens of thousands of rows on a large
+    primary; a lookup dict per minute or a key tuple per row would double it)."""
+    import tracemalloc
+
+    from nbu_push.collect._job_ledger import Cells
+
+    ledger = JobLedger(0, 0)
+    keys = [("BACKUP", f"TYPE_{n % 20}", str(n // 20)) for n in range(700)]
+    for minute in range(60):
+        cells = ledger.buckets[minute * 60_000] = Cells()
+        for key in keys:
+            cells.add(key, [1, 2048, 1024, 3])
+    document = saved(ledger)  # its strings are allocated before the count starts
+    tracemalloc.start()
+    loaded = JobLedger.from_json(document)
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert saved(loaded) == document
+    assert size < 64 * 60 * 700
