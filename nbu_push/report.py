@@ -1,8 +1,8 @@
-"""The plain result of one run: what metrics.py turns into the registry."""
+"""The plain result of one run: what metrics/ turns into the exposition."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .stats import CollectorStats
@@ -18,6 +18,9 @@ class CollectorOutcome:
     error: BaseException | None = None
     # what the collector keeps in the run state (None: keep the old), built only when saved
     state: Callable[[], object] | None = None
+    rendered: list[bytes] | None = None  # its families' exposition, once sealed (metrics/)
+    dropped: list[tuple[Sequence[str], float]] = field(default_factory=list)  # by family: series
+    # the cardinality cap left out
 
 
 @dataclass

@@ -34,7 +34,7 @@ from .errors import (
     PublishUnavailable,
 )
 from .lock import RunLock
-from .metrics import exposition
+from .metrics.exposition import exposition, seal
 from .netbackup.client import NetBackupClient
 from .netbackup.session import close_session, open_session
 from .progress import Progress
@@ -301,6 +301,7 @@ def _publish_within(sink: Sink, payload: Payload, complete: bool, deadline: Dead
 
 def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
     """Log collector errors, send the payload to every sink; the run's exit code."""
+    seal(report)  # a collector whose families fail to render has failed, before we say so
     errors = {id(o.error): o for o in report.outcomes if o.error is not None}
     if len(errors) == 1 and len(report.outcomes) > 1 and not report.partial:
         log.error("every collector failed: %s", report.outcomes[0].error,

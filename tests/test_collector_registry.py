@@ -7,6 +7,8 @@ independent truth, and are documented; a new collector is one file; a malformed 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -18,7 +20,8 @@ import nbu_push.collect as collect_package
 from nbu_push.collect import collectors
 from nbu_push.collect.base import Collector, Family
 from nbu_push.config import settings_from
-from nbu_push.metrics import render
+from nbu_push.errors import EXIT_PARTIAL
+from nbu_push.metrics.exposition import render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.run import run
 from nbu_push.stats import CollectorStats
@@ -144,12 +147,52 @@ def test_reserved_or_invalid_labels_fail_at_declaration(label):
         Family("nbu_toy", "help", (label,), lambda summary: [])
 
 
-def test_samples_with_the_wrong_number_of_labels_fail_loudly(extra_collectors):
+def test_a_family_that_raises_fails_its_collector_only(extra_collectors):
     (extra_collectors / "toy_c.py").write_text(
         toy("toy_c", "nbu_toy_c").replace("((c,), n)", "((c, 'extra'), n)"))
-    outcome = CollectorOutcome("toy_c", True, 0.1, CollectorStats(), data={"red": 1})
-    with pytest.raises(ValueError, match="2 label values for 1 labels"):
-        render(RunReport("s", 0.0, 0.1, None, [outcome]))
+    (extra_collectors / "toy_d.py").write_text(toy("toy_d", "nbu_toy_d"))
+    broken = CollectorOutcome("toy_c", True, 0.1, CollectorStats(), data={"red": 1})
+    fine = CollectorOutcome("toy_d", True, 0.1, CollectorStats(), data={"red": 1})
+    published = series(render(RunReport("s", 0.0, 0.1, None, [broken, fine])).decode())
+    assert "2 label values for 1 labels" in str(broken.error) and not broken.success
+    assert "nbu_toy_c" not in published
+    assert published["nbu_toy_d"] == {(("colour", "red"),): 1}
+    assert published["nbu_push_success"] == {(): 0}
+    assert published["nbu_push_collector_success"] == {(("collector", "toy_c"),): 0,
+                                                       (("collector", "toy_d"),): 1}
+
+
+def test_a_collector_may_not_declare_a_run_family(extra_collectors):
+    (extra_collectors / "toy_e.py").write_text(toy("toy_e", "nbu_push_success"))
+    with pytest.raises(ValueError, match="nbu_push_success: the nbu_push_ prefix is reserved"):
+        collectors()
+
+
+def test_a_family_that_raises_in_a_real_run_gives_the_partial_code(tmp_path, simulator):
+    """The whole process: the raising family's collector fails, every other collector and
+    the run's status are published, the exit code is the partial one."""
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "toy_raises.py").write_text(
+        toy("toy_raises", "nbu_toy_raises").replace("sorted(widgets.items())", "1 / 0"))
+    textfile = tmp_path / "out.prom"
+    bootstrap = ("import sys, nbu_push.collect as c; c.__path__.append(sys.argv.pop(1));"
+                 " sys.argv[0] = 'nbu-push'; from nbu_push.cli import main; main()")
+    proc = subprocess.run(
+        [sys.executable, "-c", bootstrap, str(folder)], capture_output=True, text=True,
+        timeout=120, env=sim_env(simulator, NBU_PUSH_TEXTFILE=str(textfile),
+                                 NBU_STATE_FILE="off", NBU_LOCK_FILE="off"))
+    assert proc.returncode == EXIT_PARTIAL, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "collector toy_raises" in proc.stderr and "ZeroDivisionError" in proc.stderr
+    published = series(textfile.read_text())
+    assert published["nbu_push_success"] == {(): 0}
+    success = published["nbu_push_collector_success"]
+    assert success.pop((("collector", "toy_raises"),)) == 0
+    assert set(success.values()) == {1} and set(success) == {(("collector", name),)
+                                                             for name in collectors()}
+    assert "nbu_toy_raises" not in published
+    assert published["nbu_storage_unit_free_bytes"]  # the others' data is there
 
 
 def test_an_outcome_of_an_undeclared_collector_fails_loudly():

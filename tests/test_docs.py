@@ -7,6 +7,8 @@ import re
 from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.cli import cli
+from nbu_push.collect import collectors
+from nbu_push.config import OPTION, OPTIONS
 
 from .cli import nbu_push
 from .conftest import REPO
@@ -38,3 +40,53 @@ def test_docs_metrics_lists_every_emitted_metric(simulator):
     documented = (REPO / "docs" / "metrics.md").read_text()
     for name in names:
         assert f"`{name}`" in documented, name
+
+
+def readme_option_rows() -> dict[str, str]:
+    """The README configuration table: each environment variable -> its default cell."""
+    rows: dict[str, str] = {}
+    for line in (REPO / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`--"):
+            for name in re.findall(r"`([A-Z_]+)`", cells[1]):
+                rows[name] = cells[2]
+    return rows
+
+
+def test_readme_option_table_shows_the_code_defaults():
+    rows = readme_option_rows()
+    for option in OPTIONS:
+        assert option.envvar in rows, f"{option.envvar} has no row in README.md"
+        if option.default is not None:
+            assert rows[option.envvar] == f"`{option.default}`", option.envvar
+
+
+def test_env_example_shows_the_code_defaults():
+    lines = (REPO / ".env.example").read_text().splitlines()
+    for option in OPTIONS:
+        if option.default is None or option.metavar is None:
+            continue
+        [shown] = [line.split("=", 1)[1] for line in lines
+                   if line.lstrip("#").startswith(f"{option.envvar}=")]
+        assert shown == option.default, option.envvar
+
+
+def test_every_collector_list_is_the_declared_set():
+    """The `--collectors` help, its README row and .env.example comment, and the README
+    permission table name exactly the declared collectors."""
+    declared = set(collectors())
+    help_list = re.search(r"\((.*)\)", OPTION["collectors"].help)
+    assert help_list and set(help_list.group(1).replace(" ", "").split(",")) == declared
+    readme = (REPO / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith("| `--collectors`")]
+    assert set(re.findall(r"`([a-z_]+)`", row.split("|")[4])) == declared
+    table = readme[readme.index("| Collector | NetBackup RBAC permission |"):]
+    table = table[:table.index("\n\n")]
+    assert set(re.findall(r"`([a-z_]+)`", table)) == declared
+    lines = (REPO / ".env.example").read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("#NBU_COLLECTORS="))
+    comment = []
+    while lines[at - 1 - len(comment)].startswith("# "):
+        comment.insert(0, lines[at - 1 - len(comment)][2:])
+    listed = " ".join(comment).split(":", 1)[1].split("(default")[0]
+    assert set(listed.replace(" ", "").strip(",").split(",")) == declared

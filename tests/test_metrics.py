@@ -6,7 +6,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.collect._job_ledger import JobAttributes, JobRecord
 from nbu_push.collect.storage import StorageSummary, UnitAttributes, UnitRecord
-from nbu_push.metrics import exposition, family_specs, render
+from nbu_push.metrics.exposition import exposition, family_specs, render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.stats import CollectorStats
 
@@ -147,7 +147,7 @@ def test_values_are_written_as_prometheus_client_writes_them():
 
     from prometheus_client.utils import floatToGoString
 
-    from nbu_push.publish.exposition import go_float
+    from nbu_push.metrics.text import go_float
 
     rng = random.Random(7)
     values = [0, 1, -1, 0.5, 1e-7, 1234567.5, 12345678.0, 1e20, -1e20, 2**62, 2**63 - 1,

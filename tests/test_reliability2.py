@@ -18,9 +18,9 @@ from nbu_push.collect.base import CollectContext
 from nbu_push.collect.jobs import collect_jobs
 from nbu_push.errors import ApiError
 from nbu_push.files import write_atomic
+from nbu_push.metrics.text import merged
 from nbu_push.netbackup.client import NetBackupClient
 from nbu_push.netbackup.paging import cursor_pages, offset_pages
-from nbu_push.publish.exposition import merged
 from nbu_push.retry import Backoff
 from nbu_push.simulator import Simulator
 from nbu_push.stats import CollectorStats

@@ -1,30 +1,27 @@
 """What a collector is: a name, what it reads, how it reads it, and the families it owns.
 
 A collector module declares one `COLLECTOR = Collector(...)`. `collect(client, ctx)` returns
-a plain summary (no metrics, no I/O besides the client); each `Family` turns that summary
-into samples. A collector is checked when it is declared: a bad or duplicate family name,
-a label that clashes with `site`, or no family at all raises at import time.
+a plain summary (no metrics, no I/O besides the client); each `Family` (metrics/family.py)
+turns that summary into samples. A collector is checked when it is declared: a bad or
+duplicate family name, one in the run's reserved `nbu_push_` namespace, a label that clashes
+with `site`, or no family at all raises at import time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from ..metrics.family import RUN_PREFIX, Family
 from ..stats import CollectorStats
 
 if TYPE_CHECKING:
     from ..netbackup.client import NetBackupClient
 
 S = TypeVar("S")
-Sample = tuple[Sequence[str], float]  # label values (in the family's label order), value
-
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_METRIC = re.compile(r"^nbu_[a-z0-9_]*[a-z0-9]$")
-_LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
-RESERVED_LABELS = frozenset({"site", "job", "instance", "collector", "le", "quantile"})
 
 
 @dataclass
@@ -52,36 +49,6 @@ class CollectContext:
 
 
 @dataclass(frozen=True)
-class Family(Generic[S]):
-    """One gauge family: its name, HELP text, labels and how a summary becomes samples."""
-
-    name: str
-    documentation: str
-    labels: tuple[str, ...]
-    samples: Callable[[S], Iterable[Sample]]  # capped at NBU_MAX_SERIES, largest kept
-    dropped: Callable[[S], int] | None = None  # series the collector itself left out (cap)
-    counter: bool = False  # a cumulative count (name ends in _total), else a gauge
-    label_prefix: Callable[[S], tuple[str, ...]] | None = None  # labels that depend on the
-    # summary (the jobs' `window` label, only with several windows), before `labels`
-
-    def label_names(self, summary: S) -> tuple[str, ...]:
-        return (*self.label_prefix(summary), *self.labels) if self.label_prefix else self.labels
-
-    def __post_init__(self) -> None:
-        if not _METRIC.match(self.name) or self.name.endswith(("_count", "_sum")) or (
-                self.name.endswith("_total") != self.counter):
-            kind = "counter" if self.counter else "gauge"
-            raise ValueError(f"metric family {self.name!r}: not an nbu_ {kind} name")
-        if not self.documentation.strip():
-            raise ValueError(f"metric family {self.name!r} has no HELP text")
-        for label in self.labels:
-            if not _LABEL.match(label) or label in RESERVED_LABELS:
-                raise ValueError(f"metric family {self.name!r}: label {label!r} is not allowed")
-        if len(set(self.labels)) != len(self.labels):
-            raise ValueError(f"metric family {self.name!r}: a label is repeated")
-
-
-@dataclass(frozen=True)
 class Collector(Generic[S]):
     """A collector: `collect` reads NetBackup into a summary of type S; `families` own it."""
 
@@ -103,3 +70,7 @@ class Collector(Generic[S]):
         names = [family.name for family in self.families]
         if len(set(names)) != len(names):
             raise ValueError(f"collector {self.name!r} declares a family twice")
+        for name in names:
+            if name.startswith(RUN_PREFIX):
+                raise ValueError(f"collector {self.name!r} declares {name}: the {RUN_PREFIX}"
+                                 " prefix is reserved for the run's own families")

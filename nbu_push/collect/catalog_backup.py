@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
-from .base import CollectContext, Collector, Family
+from .base import CollectContext, Collector
 from .jobs import PATH, first_job_time
 
 CATALOG_FILTER = ("policyType eq 'NBU_CATALOG' and jobType eq 'BACKUP' and state eq 'DONE'"

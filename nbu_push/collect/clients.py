@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DeadlineExceeded, Incomplete, NbuPushError
+from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
 from ..netbackup.fields import label, timestamp
 from ..netbackup.paging import first_record
 from ..netbackup.query import odata_and, odata_string
 from ._job_ledger import MAX_FAILURES, Attempts, ClientKey
-from .base import CollectContext, Collector, Family, Sample
+from .base import CollectContext, Collector
 from .configured_clients import ConfiguredClients, client_filter
 from .jobs import PATH, JobsSummary, decode_jobs_page
 

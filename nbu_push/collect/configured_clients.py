@@ -15,11 +15,12 @@ from typing import Any
 
 import msgspec
 
+from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.fields import label
 from ..netbackup.paging import offset_pages
-from .base import CollectContext, Collector, Family
+from .base import CollectContext, Collector
 
 PATH = "/config/unique-policy-clients"
 PAGE_LIMIT = 5000  # the endpoint's maximum

@@ -13,11 +13,12 @@ from typing import Any
 
 import msgspec
 
+from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.fields import capacity, label, number
 from ..netbackup.paging import offset_pages
-from .base import CollectContext, Collector, Family, Sample
+from .base import CollectContext, Collector
 
 PATH = "/storage/disk-pools"
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
 from ..netbackup.query import odata_string
-from .base import CollectContext, Collector, Family
+from .base import CollectContext, Collector
 from .jobs import COUNT_PATH, PATH, count_matching, first_job_time
 
 STATES = ("ACTIVE", "QUEUED", "REQUEUED", "SUSPENDED", "INCOMPLETE")

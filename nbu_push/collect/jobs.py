@@ -34,6 +34,7 @@ from ..errors import (
     Incomplete,
     NbuPushError,
 )
+from ..metrics.family import Family, Sample
 from ..netbackup import slicing
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
@@ -51,7 +52,7 @@ from ._job_ledger import (
     JobTally,
     floor_minute,
 )
-from .base import CollectContext, Collector, Family, Sample
+from .base import CollectContext, Collector
 
 PATH = "/admin/jobs"
 COUNT_PATH = "/admin/jobs-count-requests"

@@ -17,11 +17,12 @@ from typing import Any
 import msgspec
 
 from ..errors import ApiError
+from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.fields import INT64_MAX, capacity, label, number, timestamp
 from ..netbackup.paging import offset_pages
-from .base import CollectContext, Collector, Family
+from .base import CollectContext, Collector
 
 CAPACITY_PATH = "/licensing/capacity"
 ENTITLEMENTS_PATH = "/licensing/entitlements"

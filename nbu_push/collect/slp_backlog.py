@@ -17,12 +17,13 @@ from typing import Any
 
 import msgspec
 
+from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.fields import label, timestamp
 from ..netbackup.paging import cursor_pages
 from ..netbackup.query import odata_string
-from .base import CollectContext, Collector, Family
+from .base import CollectContext, Collector
 
 PATH = "/catalog/slp-images"
 BACKLOG_STATES = ("NOT_STARTED", "IN_PROCESS", "NOT_STARTED|INACTIVE", "IN_PROCESS|INACTIVE")

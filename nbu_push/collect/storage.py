@@ -12,11 +12,12 @@ from typing import Any
 
 import msgspec
 
+from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.fields import capacity, label
 from ..netbackup.paging import offset_pages
-from .base import CollectContext, Collector, Family
+from .base import CollectContext, Collector
 
 PATH = "/storage/storage-units"
 

@@ -17,9 +17,9 @@ import requests
 from ..deadline import Deadline
 from ..errors import PublishError, PublishUnavailable
 from ..http import basic_or_bearer, new_session
+from ..metrics.text import family_text, merged
 from ..retry import Backoff, Retry, parse_retry_after, with_retries
 from . import Payload
-from .exposition import family_text, merged
 
 log = logging.getLogger(__name__)
 

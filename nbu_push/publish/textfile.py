@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..errors import PublishError
 from ..files import write_atomic
+from ..metrics.text import merged
 from . import Payload
-from .exposition import merged
 
 FILE_MODE = 0o644
 
