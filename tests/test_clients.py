@@ -7,6 +7,9 @@ own, checked for every family in tests/test_collector_registry.py).
 
 from __future__ import annotations
 
+import re
+import urllib.parse
+
 from nbu_push.simulator import Faults, Simulator
 from nbu_push.simulator.data import NEVER_BACKED_UP, OLD_CLIENT
 
@@ -17,6 +20,8 @@ SUCCESS = "nbu_client_last_success_timestamp_seconds"
 ATTEMPT = "nbu_client_last_attempt_timestamp_seconds"
 STATUS = "nbu_client_last_status"
 OPEN = "nbu_client_failures_since_success"
+SNAPSHOT = "nbu_client_last_snapshot_timestamp_seconds"
+COPY = "nbu_client_last_copy_timestamp_seconds"
 
 
 def of(values: dict, family: str, client: str) -> dict[tuple[str, str], float]:
@@ -32,6 +37,11 @@ def of(values: dict, family: str, client: str) -> dict[tuple[str, str], float]:
 def only(values: dict, family: str, client: str) -> float:
     [value] = of(values, family, client).values()
     return value
+
+
+def looked_up_clients(sim: Simulator) -> set[str]:
+    return {re.search(r"clientName eq '([^']*)'", urllib.parse.unquote(r.raw_query))[1]
+            for r in sim.requests if "clientName" in r.raw_query}
 
 
 def test_every_job_shape_counts_as_documented(tmp_path):
@@ -53,7 +63,7 @@ def test_every_job_shape_counts_as_documented(tmp_path):
         sim.add_job(t + 3_000, client="retry01", status=0)
         # an INCOMPLETE job (resumed below)
         incomplete = sim.add_job(t + 4, client="inc01", status=50, state="INCOMPLETE")
-        # snapshots count, SNAPDUPE does not
+        # a snapshot is not a backup copy; Backup From Snapshot (SNAPDUPE) is
         sim.add_job(t + 5, client="snap01", job_type="SNAPSHOT")
         sim.add_job(t + 6, client="dupe01", job_type="SNAPDUPE")
         runs.advance(10)
@@ -66,8 +76,9 @@ def test_every_job_shape_counts_as_documented(tmp_path):
         assert only(second, OPEN, "retry01") == 0 and only(second, STATUS, "retry01") == 0
         assert only(second, SUCCESS, "retry01") == (t + 3_000) / 1000
         assert only(second, OPEN, "inc01") == 1 and only(second, STATUS, "inc01") == 50
-        assert only(second, SUCCESS, "snap01") == (t + 5) / 1000
-        assert of(second, ATTEMPT, "dupe01") == {}
+        assert of(second, SUCCESS, "snap01") == {} and of(second, ATTEMPT, "snap01") == {}
+        assert only(second, SNAPSHOT, "snap01") == (t + 5) / 1000
+        assert only(second, SUCCESS, "dupe01") == (t + 6) / 1000
         resumed = watermark(second) + 2_000
         sim.resume_job(incomplete, resumed, status=0)
         runs.advance(10)
@@ -100,7 +111,7 @@ def test_lookups_are_bounded_per_run(tmp_path):
         first = runs.once()
         pending = first["nbu_client_lookups_pending"][()]
         assert pending >= 2  # the old client and the two never backed up, one a run
-        assert sum("clientName" in r.raw_query for r in sim.requests) == 1
+        assert len(looked_up_clients(sim)) == 1  # one request per backup job type
         runs.advance(5)
         assert runs.once()["nbu_client_lookups_pending"][()] == pending - 1
 
@@ -133,15 +144,22 @@ def test_without_the_policies_permission_the_job_facts_still_publish(tmp_path):
     assert "nbu_client_lookups_pending" not in result_values  # unknown without the list
 
 
+def pairs(values: dict) -> set[tuple]:
+    """Every client and policy published, whichever per-client family shows it."""
+    found = set(values[ATTEMPT]) | set(values.get(SNAPSHOT, {}))
+    return found | {tuple(label for label in labels if label[0] != "copy")
+                    for labels in values.get(COPY, {})}
+
+
 def test_the_cap_keeps_the_clients_most_at_risk(tmp_path):
     with Simulator(jobs=600, seed=25) as sim:
         values = Runs(sim, tmp_path, NBU_MAX_SERIES="5", NBU_CLIENT_LOOKUPS="1000").once()
         everything = Runs(sim, tmp_path / "all", NBU_CLIENT_LOOKUPS="1000").once()
-    kept = values[ATTEMPT]
+    kept = pairs(values)
     assert len(kept) == 5
-    ranked = sorted(everything[ATTEMPT], key=lambda labels: (
+    ranked = sorted(pairs(everything), key=lambda labels: (
         everything[SUCCESS].get(labels, 0), labels))
-    assert set(kept) == set(ranked[:5])  # never succeeded first, then the oldest success
+    assert kept == set(ranked[:5])  # never succeeded first, then the oldest success
     assert values["nbu_push_series_dropped"][(("metric", ATTEMPT),)] == len(ranked) - 5
 
 

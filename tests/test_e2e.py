@@ -6,6 +6,7 @@ simulator -> nbu-push --textfile -> node_exporter
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from nbu_push.simulator import Simulator
 
 from .cli import nbu_push, sim_env
-from .conftest import free_port, require_binary, stop, wait_ready
+from .conftest import REPO, free_port, require_binary, stop, wait_ready
 
 JOBS = 8000
 
@@ -117,3 +118,23 @@ def test_node_exporter_sees_the_true_totals(node_exporter, big_simulator):
     assert transferred == truth.bytes_by_job_type()
     files = sum(s.value for s in samples if s.name == "nbu_jobs_transferred_files")
     assert files == sum(truth.files.values())
+
+
+def test_dashboard_protection_panels_evaluate_on_pushed_data(gateway, prometheus):
+    """The snapshot-only and copy-freshness panels, evaluated by Prometheus on what a run
+    pushed, name exactly the clients the simulator's job trees make so."""
+    dashboard = json.loads((REPO / "grafana" / "nbu-push.json").read_text())
+    panels = {panel["title"]: panel["targets"][0]["expr"].replace("$site", ".*")
+              for panel in dashboard["panels"] if panel.get("targets")}
+    with Simulator(jobs=60, seed=34, policy_types=[("STANDARD", 1)]) as sim:
+        assert nbu_push(env=sim_env(sim, PUSHGATEWAY_URL=gateway.url, NBU_SITE="panels",
+                                    NBU_STATE_FILE="off")).code == 0
+        wait_for(prometheus, 'nbu_push_success{site="panels"}')
+    snapshot_only = query(prometheus, panels["Clients with snapshots but no backup copy"])
+    named = {series["metric"]["client"] for series in snapshot_only}
+    assert named >= {"nas-snap-only.example.com", "nas-dupe-failed.example.com",
+                     "vm-b.example.com", "vm-d.example.com"}
+    assert not named & {"nas-late.example.com", "vm-a.example.com"}  # backed up since
+    copies = query(prometheus, panels["Age of the last duplicate and replica per client"])
+    assert {(s["metric"]["client"], s["metric"]["copy"]) for s in copies} >= {
+        ("copies.example.com", "duplicate"), ("copies.example.com", "replicate")}

@@ -27,7 +27,8 @@ def unit_names(text: str) -> set[str]:
 def test_odd_labels_everywhere(tmp_path, gateway, node_exporter, promtool):
     server, directory = node_exporter
     textfile = directory / "nbu_push.prom"
-    with Simulator(jobs=300, units=5, unit_names=ODD_UNITS, policy_types=ODD_POLICIES) as sim:
+    with Simulator(jobs=300, units=5, unit_names=ODD_UNITS, policy_types=ODD_POLICIES,
+                   job_trees=False) as sim:
         env = sim_env(sim, NBU_SITE='site "x"\\ ü', PUSHGATEWAY_URL=gateway.url,
                       NBU_PUSH_TEXTFILE=str(textfile))
         dry = nbu_push("--dry-run", env=env)

@@ -19,6 +19,15 @@ from typing import Any, cast
 import msgspec
 
 from ..netbackup.fields import INT64_MAX, label, number, timestamp
+from ._verdict import (
+    BACKUP,
+    COPIES,
+    KIND_OF_JOB_TYPE,
+    SNAPSHOT,
+    has_children,
+    usable,
+    verdict_of,
+)
 
 MINUTE_MS = 60_000
 KB_MAX = INT64_MAX // 1024  # kilobytes whose bytes fit in int64
@@ -178,27 +187,9 @@ class Cells:
             yield key, self.amounts(index)
 
 
-def _is_parent(child_count: object) -> bool:
-    return child_count is not None and child_count != 0 and bool(number(child_count))
-
-
 ClientKey = tuple[str, str, str]  # client, policy_name, policy_type
-PROTECTING_TYPES = frozenset({"BACKUP", "SNAPSHOT"})  # jobs that make a restorable image
-PER_VM_POLICIES = frozenset({"VMWARE", "HYPERV"})  # a discovery parent, a child per VM
 MAX_FAILURES = 100  # failed attempts remembered per client and policy (the newest)
-
-
-def protects(attrs: JobAttributes) -> bool:
-    """Whether the job is one backup attempt of its client (docs/metrics.md, "which jobs
-    count"): a BACKUP or SNAPSHOT job; for VMware and Hyper-V the per-VM jobs (leaves), not
-    the discovery parent that names the policy's client; for every other policy the job that
-    carries the verdict (the root: a multistream parent, not its streams)."""
-    if type(attrs.jobType) is not str or attrs.jobType not in PROTECTING_TYPES:
-        return False
-    if type(attrs.policyType) is str and attrs.policyType in PER_VM_POLICIES:
-        return not _is_parent(attrs.childCount)
-    parent = attrs.parentJobId
-    return parent is None or parent == 0 or parent == attrs.jobId
+OTHER_KINDS = (SNAPSHOT, *COPIES)  # kept beside the backups: the latest usable end of each
 
 
 @dataclass(slots=True)  # one per client and policy
@@ -210,6 +201,18 @@ class Attempts:
     attempt: Any = None  # the latest end of any attempt ...
     status: Any = ""  # ... and its status (as read; a label once folded)
     failures: list | tuple = ()  # ends of failed attempts after `success` (a list once any)
+    snapshot: Any = None  # the latest end of a usable SNAPSHOT (never a backup copy)
+    duplicate: Any = None  # ... of a usable DUPLICATE (a further copy of an image)
+    replicate: Any = None  # ... of a usable REPLICATE
+
+    def add_kind(self, kind: str, end: Any, status: object) -> None:
+        """A job carrying the verdict `kind` for this client (_verdict.verdict_of)."""
+        if kind == BACKUP:
+            self.add(end, status)
+        elif usable(status):
+            latest = getattr(self, kind)
+            if latest is None or end > latest:
+                setattr(self, kind, end)
 
     def add(self, end: Any, status: object) -> None:
         code = status if type(status) is int else number(status)
@@ -239,14 +242,22 @@ class Attempts:
             self.success = other.success
         if other.failures:
             self.failures = [*self.failures, *other.failures]
+        for kind in OTHER_KINDS:
+            theirs = getattr(other, kind)
+            if theirs is not None and (getattr(self, kind) is None or theirs > getattr(self, kind)):
+                setattr(self, kind, theirs)
 
     def in_ms(self) -> Attempts | None:
+        """Times as Unix ms; None when no time in it is readable."""
         attempt = _ms(self.attempt)
-        if attempt is None:
+        others = [_ms(getattr(self, kind)) for kind in OTHER_KINDS]
+        if attempt is None and all(ms is None for ms in others):
             return None
         failures = tuple(ms for ms in map(_ms, self.failures) if ms is not None)
         # a status label is one of a few dozen: one string each, not one per client
-        return Attempts(_ms(self.success), attempt, sys.intern(label(self.status)), failures)
+        status = sys.intern(label(self.status)) if attempt is not None else ""
+        return Attempts(_ms(self.success) if attempt is not None else None, attempt, status,
+                        failures if attempt is not None else (), *others)
 
 
 def _ms(value: object) -> int | None:
@@ -271,7 +282,7 @@ class Backups:
         self._by_raw: dict[Hashable, Attempts] = {}
         self._lock = threading.Lock()
 
-    def observe(self, attrs: JobAttributes, end: str) -> None:
+    def observe(self, attrs: JobAttributes, end: str, kind: str) -> None:
         raw_key: Hashable = (attrs.clientName, attrs.policyName, attrs.policyType)
         with self._lock:
             try:
@@ -282,7 +293,7 @@ class Backups:
                 seen = self._by_raw.get(raw_key)
             if seen is None:
                 seen = self._by_raw[_interned(raw_key)] = Attempts()
-            seen.add(end, attrs.status)
+            seen.add_kind(kind, end, attrs.status)
 
     def by_client(self) -> dict[ClientKey, Attempts]:
         """Labelled once: keys that read alike are merged; a job without a client name
@@ -366,8 +377,11 @@ class JobTally:
                 minute = end
                 if end[-1:] == "Z":  # the minute prefix of a UTC time, else parsed later
                     minute = end[:16]
-                if type(job_type) is str and job_type in PROTECTING_TYPES and protects(attrs):
-                    observe(attrs, end)
+                if type(job_type) is str and job_type in KIND_OF_JOB_TYPE:
+                    kind = verdict_of(job_type, attrs.policyType, attrs.jobId,
+                                      attrs.parentJobId, attrs.childCount)
+                    if kind is not None:
+                        observe(attrs, end, kind)
             raw_key: Hashable = (job_type, attrs.policyType, attrs.status, minute)
             try:
                 group = raw.get(raw_key)
@@ -382,7 +396,7 @@ class JobTally:
                 group = raw[_interned(raw_key)] = JobGroup()
             group.finished += 1
             child_count = attrs.childCount
-            if child_count and _is_parent(child_count):  # its children carry the bytes
+            if child_count and has_children(child_count):  # its children carry the bytes
                 continue
             if group.add_leaf(attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
                               attrs.numberOfFiles):

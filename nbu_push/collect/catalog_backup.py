@@ -1,22 +1,30 @@
-"""Catalog backup freshness: when the NetBackup catalog last got a usable backup.
+"""When the catalog was last backed up: the newest usable hot catalog backup.
 
-One `GET /admin/jobs` with `policyType eq 'NBU_CATALOG' and jobType eq 'BACKUP' and
-state eq 'DONE' and status le 1`, `sort=-endTime`, `page[limit]=1`: the newest catalog
-backup job that ended with status 0 or 1. No such job: the series is absent (an alert on
-`absent()` then says the catalog was never backed up, or not within job retention).
+A hot catalog backup is a tree: a root (`policyType` NBU_CATALOG) with a staging child and
+backup children; whether they are typed DBBACKUP or BACKUP is documented nowhere, and the
+root's status is the verdict of the whole (docs/metrics.md, "Which jobs count"). So the
+newest root with `state` DONE and `status` 0 or 1 is read, whatever its jobType:
+`GET /admin/jobs?filter=policyType eq 'NBU_CATALOG' and state eq 'DONE' and status le
+1&sort=-endTime`, skipping the children (a good child of a failed root is not a catalog
+backup), at most CATALOG_PAGES pages.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
+from ..netbackup.fields import timestamp
+from ..netbackup.paging import cursor_pages
+from ._verdict import is_root
 from .base import CollectContext, Collector
-from .jobs import PATH, first_job_time
+from .jobs import PATH, decode_jobs_page
 
-CATALOG_FILTER = ("policyType eq 'NBU_CATALOG' and jobType eq 'BACKUP' and state eq 'DONE'"
-                  " and status le 1")
+CATALOG_FILTER = "policyType eq 'NBU_CATALOG' and state eq 'DONE' and status le 1"
+CATALOG_PAGE_LIMIT = 25  # a catalog tree has a root and up to about ten children
+CATALOG_PAGES = 4
 
 
 @dataclass
@@ -25,19 +33,31 @@ class CatalogBackup:
 
 
 def collect_catalog_backup(client: NetBackupClient, ctx: CollectContext) -> CatalogBackup:
-    return CatalogBackup(first_job_time(client, ctx, CATALOG_FILTER, "-endTime", "endTime"))
+    query = {"filter": CATALOG_FILTER, "sort": "-endTime", "page[limit]": CATALOG_PAGE_LIMIT}
+    pages = cursor_pages(client, PATH, query, decode_jobs_page, ctx.stats, CATALOG_PAGES + 1)
+    for page in itertools.islice(pages, CATALOG_PAGES):
+        for record in page.records:
+            attrs = record.attributes
+            if attrs is None:
+                ctx.stats.add(skipped=1)
+            elif is_root(attrs.jobId, attrs.parentJobId):
+                ended = timestamp(attrs.endTime)
+                if ended is not None:
+                    return CatalogBackup(ended)
+    return CatalogBackup()
 
 
 COLLECTOR: Collector[CatalogBackup] = Collector(
     name="catalog_backup",
     probe="/admin/jobs",
-    reads=f"GET {PATH} (newest successful NBU_CATALOG backup job)",
+    reads=f"GET {PATH} (newest successful NBU_CATALOG root job)",
     permission="|MANAGE|JOBS| view",
     collect=collect_catalog_backup,
     families=(
         Family("nbu_catalog_backup_last_success_timestamp_seconds",
-               "End time of the newest NBU_CATALOG backup job with status 0 or 1"
-               " (GET /admin/jobs, endTime); absent when there is none.",
+               "End time of the newest hot catalog backup whose root job (policyType"
+               " NBU_CATALOG, any jobType) ended with status 0 or 1 (GET /admin/jobs,"
+               " endTime); absent when there is none.",
                (), lambda s: [] if s.last_success is None else [((), s.last_success)]),
     ),
 )

@@ -1,12 +1,15 @@
 """Is every client protected: the last good backup, the last attempt and the failures still
 open, per client and policy.
 
-The facts come from the backup jobs the jobs collector reads anyway (each job once; which
-jobs count is `protects` in `_job_ledger.py`, documented in docs/metrics.md), kept in the run
-state so that a client's last good backup is known however long ago it was. A configured
-client (collector `configured_clients`) that no job read so far shows is looked up once, at
-most NBU_CLIENT_LOOKUPS per run: `GET /admin/jobs?filter=clientName eq '<client>' and jobType
-eq 'BACKUP' and status le 1&sort=-endTime&page[limit]=1`.
+The facts come from the jobs the jobs collector reads anyway (each job once; which job carries
+a client's verdict is `_verdict.py`, documented in docs/metrics.md), kept in the run state so
+that a client's last good backup is known however long ago it was. Beside the backups, the
+newest good snapshot and the newest good duplicate and replicate copy are kept: a client with
+snapshots only is visible without being called protected. A configured client (collector
+`configured_clients`) that no job read so far shows is looked up once, at most
+NBU_CLIENT_LOOKUPS per run: for each backup job type (BACKUP, SNAPDUPE) `GET
+/admin/jobs?filter=clientName eq '<client>' and jobType eq '<type>'&sort=-endTime`, read
+until the newest job that carries a usable verdict (at most LOOKUP_PAGES pages).
 
 Clients neither configured nor seen in a job for NBU_CLIENT_RETENTION leave the state. With
 more than NBU_MAX_SERIES client and policy pairs, those most at risk (the oldest last good
@@ -15,6 +18,7 @@ backup first) are published and the rest counted in `nbu_push_series_dropped`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,14 +28,17 @@ from ..errors import DeadlineExceeded, Incomplete, NbuPushError
 from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
 from ..netbackup.fields import label, timestamp
-from ..netbackup.paging import first_record
+from ..netbackup.paging import cursor_pages
 from ..netbackup.query import odata_and, odata_string
-from ._job_ledger import MAX_FAILURES, Attempts, ClientKey
+from ._job_ledger import MAX_FAILURES, OTHER_KINDS, Attempts, ClientKey, JobRecord
+from ._verdict import BACKUP, BACKUP_JOB_TYPES, COPIES, usable, verdict_of
 from .base import CollectContext, Collector
 from .configured_clients import ConfiguredClients, client_filter
 from .jobs import PATH, JobsSummary, decode_jobs_page
 
 LOOKUP_THREADS = 4
+LOOKUP_PAGE_LIMIT = 25  # jobs per look-up page: a multistream tree's streams and its root
+LOOKUP_PAGES = 4  # pages read per client and backup job type before giving up on a good one
 log = logging.getLogger(__name__)
 
 
@@ -42,8 +49,20 @@ class Fact:
     status: str = ""  # ... and its NetBackup status
     # failed attempts after `success`, in order; a tuple: most clients share the empty one
     failures: tuple[int, ...] = ()
+    snapshot: int | None = None  # the end of the last usable SNAPSHOT job
+    duplicate: int | None = None  # ... DUPLICATE job
+    replicate: int | None = None  # ... REPLICATE job
+
+    @property
+    def last_seen(self) -> int | None:
+        return max(self.attempt or 0, self.success or 0,
+                   *(getattr(self, kind) or 0 for kind in OTHER_KINDS)) or None
 
     def merge(self, seen: Attempts) -> None:
+        for kind in OTHER_KINDS:
+            theirs = getattr(seen, kind)
+            if theirs is not None and (getattr(self, kind) is None or theirs > getattr(self, kind)):
+                setattr(self, kind, theirs)
         if seen.success is not None and (self.success is None or seen.success > self.success):
             self.success = seen.success
         if seen.attempt is not None and (self.attempt is None or seen.attempt >= self.attempt):
@@ -77,13 +96,14 @@ class ClientBook:
             return recent or configured is None or client in configured
 
         self.facts = {key: fact for key, fact in self.facts.items()
-                      if stays(key[0], max(fact.attempt or 0, fact.success or 0) or None)}
+                      if stays(key[0], fact.last_seen)}
         self.looked_up = {client: when for client, when in self.looked_up.items()
                           if stays(client, when)}
 
     def to_json(self) -> dict[str, Any]:
         """The facts as an iterator: written row by row (state.json_chunks), not held."""
-        return {"facts": ([*key, fact.success, fact.attempt, fact.status, list(fact.failures)]
+        return {"facts": ([*key, fact.success, fact.attempt, fact.status, list(fact.failures),
+                           fact.snapshot, fact.duplicate, fact.replicate]
                           for key, fact in sorted(self.facts.items())),
                 "looked_up": sorted([client, when] for client, when in self.looked_up.items())}
 
@@ -94,13 +114,15 @@ class ClientBook:
             raise ValueError("not an object")
         book = cls()
         for row in _list(document.get("facts")):
-            if not (isinstance(row, list) and len(row) == 7
+            # 7 columns: a state written before snapshots and copies were kept
+            if not (isinstance(row, list) and len(row) in (7, 10)
                     and all(isinstance(v, str) for v in row[:3])
-                    and all(v is None or type(v) is int for v in row[3:5])
+                    and all(v is None or type(v) is int for v in (*row[3:5], *row[7:]))
                     and isinstance(row[5], str) and isinstance(row[6], list)
                     and all(type(v) is int for v in row[6])):
                 raise ValueError("a client fact of the wrong shape")
-            book.facts[(row[0], row[1], row[2])] = Fact(row[3], row[4], row[5], tuple(row[6]))
+            book.facts[(row[0], row[1], row[2])] = Fact(row[3], row[4], row[5], tuple(row[6]),
+                                                        *row[7:])
         for row in _list(document.get("looked_up")):
             if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
                     and type(row[1]) is int):
@@ -133,23 +155,39 @@ def _book(ctx: CollectContext) -> ClientBook:
         return ClientBook()
 
 
-def lookup_filter(client: str) -> str:
-    return odata_and(f"clientName eq {odata_string(client)}", "jobType eq 'BACKUP'",
-                     "status le 1")
+def lookup_filter(client: str, job_type: str) -> str:
+    return odata_and(f"clientName eq {odata_string(client)}", f"jobType eq '{job_type}'")
 
 
 def _look_up(client: NetBackupClient, ctx: CollectContext, name: str
-             ) -> tuple[ClientKey, Attempts] | None:
-    """The newest successful backup of one client, whenever it was."""
-    record = first_record(client, PATH, {"filter": lookup_filter(name), "sort": "-endTime"},
-                          decode_jobs_page, ctx.stats)
-    attrs = record.attributes if record is not None else None
-    ended = timestamp(attrs.endTime) if attrs is not None else None
-    if attrs is None or ended is None:
-        return None
-    end_ms = round(ended * 1000)
-    return ((name, label(attrs.policyName), label(attrs.policyType)),
-            Attempts(end_ms, end_ms, label(attrs.status)))
+             ) -> dict[ClientKey, Attempts]:
+    """The backups of one client, newest first, by each backup job type: every job that
+    carries a backup verdict is an attempt, read until the newest usable one."""
+    found: dict[ClientKey, Attempts] = {}
+    for job_type in BACKUP_JOB_TYPES:
+        query = {"filter": lookup_filter(name, job_type), "sort": "-endTime",
+                 "page[limit]": LOOKUP_PAGE_LIMIT}
+        pages = cursor_pages(client, PATH, query, decode_jobs_page, ctx.stats, LOOKUP_PAGES + 1)
+        for page in itertools.islice(pages, LOOKUP_PAGES):
+            if _fold_lookup(page.records, found):
+                break
+    return found
+
+
+def _fold_lookup(records: list[JobRecord], found: dict[ClientKey, Attempts]) -> bool:
+    """Fold one page of a look-up; True once a usable backup was read."""
+    for record in records:
+        attrs = record.attributes
+        ended = timestamp(attrs.endTime) if attrs is not None else None
+        if attrs is None or ended is None or verdict_of(
+                attrs.jobType, attrs.policyType, attrs.jobId, attrs.parentJobId,
+                attrs.childCount) != BACKUP:
+            continue
+        key = (label(attrs.clientName, ""), label(attrs.policyName), label(attrs.policyType))
+        found.setdefault(key, Attempts()).add(round(ended * 1000), label(attrs.status))
+        if usable(attrs.status):
+            return True
+    return False
 
 
 def _select(book: ClientBook, cap: int) -> tuple[list[ClientKey], int]:
@@ -194,8 +232,9 @@ def collect_clients(client: NetBackupClient, ctx: CollectContext) -> ClientsSumm
             raise Incomplete(exc, summary) from None  # keep what the jobs showed
         for name, result in zip(batch, found, strict=True):
             book.looked_up[name] = now_ms
-            if result is not None:
-                book.facts.setdefault(result[0], Fact()).merge(result[1])
+            for key, attempts in result.items():
+                if key[0] == name:  # the filter's client: never another's record
+                    book.facts.setdefault(key, Fact()).merge(attempts.in_ms() or attempts)
         summary.lookups_pending = len(wanted) - len(batch)
     summary.published, summary.dropped = _select(book, ctx.max_series)
     return summary
@@ -215,6 +254,17 @@ def _per_client(name: str, documentation: str, value) -> Family[ClientsSummary]:
 
     return Family(name, documentation, CLIENT_LABELS, samples,
                   dropped=lambda summary: summary.dropped)
+
+
+def _copies(summary: ClientsSummary) -> list[Sample]:
+    found: list[Sample] = []
+    for key in summary.published:
+        fact = summary.book.facts[key]
+        for copy in COPIES:
+            ended = getattr(fact, copy)
+            if ended:
+                found.append(((*key, copy), ended / 1000))
+    return found
 
 
 def _status(fact: Fact) -> float | None:
@@ -249,6 +299,15 @@ COLLECTOR: Collector[ClientsSummary] = Collector(
                     "Failed backup attempts of the client since its last usable backup; 0 when"
                     " the last attempt succeeded (at most 100 are remembered).",
                     lambda fact: len(fact.failures) if fact.attempt else None),
+        _per_client("nbu_client_last_snapshot_timestamp_seconds",
+                    "End of the last SNAPSHOT job of the client with status 0 or 1 (GET"
+                    " /admin/jobs, endTime); a snapshot is not a backup copy, so it never sets"
+                    " the last success.",
+                    lambda fact: fact.snapshot / 1000 if fact.snapshot else None),
+        Family("nbu_client_last_copy_timestamp_seconds",
+               "End of the last DUPLICATE (copy=duplicate) or REPLICATE (copy=replicate) job"
+               " of the client with status 0 or 1 (GET /admin/jobs, endTime).",
+               (*CLIENT_LABELS, "copy"), _copies, dropped=lambda summary: summary.dropped),
         Family("nbu_client_lookups_pending",
                "Configured clients without a known good backup still to be looked up"
                " (NBU_CLIENT_LOOKUPS per run).", (),

@@ -280,8 +280,9 @@ def job_states_series(jobs: list[Job]) -> Series:
 
 
 def catalog_series(jobs: list[Job]) -> Series:
+    """The newest good hot catalog backup: its root job's end, whatever the root's type."""
     good = [job.end_ms for job in jobs if job.policy_type == "NBU_CATALOG"
-            and job.job_type == "BACKUP" and job.state == "DONE" and job.status <= 1
+            and job.parent_id == job.job_id and job.state == "DONE" and job.status <= 1
             and job.end_ms is not None]
     return {"nbu_catalog_backup_last_success_timestamp_seconds":
             {(): max(good) / 1000} if good else {}}
@@ -358,65 +359,109 @@ def finished_job(job_id: int, end_ms: int, rng: random.Random, base: str,
     return job
 
 
-def protects(job: Job) -> bool:
-    """The simulator's own statement of which jobs are backup attempts of their client
-    (docs/metrics.md): BACKUP and SNAPSHOT jobs; for VMware and Hyper-V the per-VM leaves,
-    for other policies the root job that carries the verdict."""
-    if job.job_type not in ("BACKUP", "SNAPSHOT") or job.end_ms is None:
-        return False
-    if job.policy_type in ("VMWARE", "HYPERV"):
-        return job.child_count == 0
-    return job.parent_id == job.job_id
+KIND_OF_JOB_TYPE = {"BACKUP": "backup", "SNAPDUPE": "backup", "SNAPSHOT": "snapshot",
+                    "DUPLICATE": "duplicate", "REPLICATE": "replicate"}
+
+
+def carriers(jobs: list[Job]) -> dict[int, str]:
+    """The simulator's own statement, from the trees it wrote, of which jobs carry a verdict
+    for their client and of which kind (job id -> kind): a job carries its kind unless its
+    parent has the same client (a stream, copy or child of one backup; except a VM's backup
+    below the VM's snapshot), and a root whose children name other clients (a discovery job)
+    carries nothing."""
+    by_id = {job.job_id: job for job in jobs}
+    other_children = {job.parent_id for job in jobs if job.parent_id != job.job_id
+                      and job.parent_id in by_id and by_id[job.parent_id].client != job.client}
+    found: dict[int, str] = {}
+    for job in jobs:
+        kind = KIND_OF_JOB_TYPE.get(job.job_type)
+        if kind is None or job.end_ms is None:
+            continue
+        parent = by_id.get(job.parent_id) if job.parent_id != job.job_id else None
+        if parent is None and job.job_id in other_children:
+            continue  # a discovery root
+        if parent is not None and parent.client == job.client and (
+                kind == "snapshot" or parent.job_type != "SNAPSHOT"):
+            continue  # a stream or copy of its parent's backup (a VM's backup under the
+            # VM's snapshot is the VM's own)
+        found[job.job_id] = kind
+    return found
 
 
 def configured_clients(jobs: list[Job]) -> list[str]:
     """The clients named in policies: those backed up, one backed up 40 days ago, and two
     never backed up."""
-    names = {job.client for job in jobs if protects(job)}
+    backups = {job_id for job_id, kind in carriers(jobs).items() if kind == "backup"}
+    names = {job.client for job in jobs if job.job_id in backups}
     return sorted(names | {OLD_CLIENT, *NEVER_BACKED_UP})
+
+
+def _fact() -> dict:
+    return {"success": None, "attempt": None, "status": None, "failures": [], "snapshot": None,
+            "duplicate": None, "replicate": None}
+
+
+def _fold(fact: dict, job: Job, kind: str) -> None:
+    end = job.end_ms or 0
+    if kind != "backup":
+        if job.status <= 1:
+            fact[kind] = max(fact[kind] or 0, end)
+        return
+    if fact["attempt"] is None or end >= fact["attempt"]:
+        fact["attempt"], fact["status"] = end, job.status
+    if job.status <= 1:
+        fact["success"] = max(fact["success"] or 0, end)
+    elif end not in fact["failures"]:  # a job read twice (the window, a look-up) is one
+        fact["failures"].append(end)
 
 
 def clients_series(jobs: list[Job], read_from_ms: int, read_until_ms: int,
                    configured: list[str]) -> Series:
-    """Per client and policy, from the counted jobs read in [read_from, read_until), and for
-    configured clients with no success there, their newest successful BACKUP job ever."""
+    """Per client and policy, from the carrying jobs read in [read_from, read_until), and for
+    configured clients with no success there, a look-up: per backup job type, their carrying
+    jobs newest first down to the first usable one."""
+    kinds = carriers(jobs)
     facts: dict[tuple[str, str, str], dict] = {}
     for job in jobs:
-        if protects(job) and job.end_ms is not None and read_from_ms <= job.end_ms < read_until_ms:
-            fact = facts.setdefault((job.client, job.policy_name, job.policy_type),
-                                    {"success": None, "attempt": None, "status": None,
-                                     "failures": []})
-            if fact["attempt"] is None or job.end_ms >= fact["attempt"]:
-                fact["attempt"], fact["status"] = job.end_ms, job.status
-            if job.status <= 1:
-                fact["success"] = max(fact["success"] or 0, job.end_ms)
-            else:
-                fact["failures"].append(job.end_ms)
+        kind = kinds.get(job.job_id)
+        if kind and job.end_ms is not None and read_from_ms <= job.end_ms < read_until_ms:
+            _fold(facts.setdefault((job.client, job.policy_name, job.policy_type), _fact()),
+                  job, kind)
     succeeded = {client for (client, _, _), fact in facts.items() if fact["success"]}
     for client in configured:
         if client in succeeded:
             continue
-        good = [job for job in jobs if job.client == client and job.job_type == "BACKUP"
-                and job.status <= 1 and job.end_ms is not None]
-        if good:
-            newest = max(good, key=lambda job: job.end_ms or 0)
-            fact = facts.setdefault((client, newest.policy_name, newest.policy_type),
-                                    {"success": None, "attempt": None, "status": None,
-                                     "failures": []})
-            fact["success"] = newest.end_ms
-            if fact["attempt"] is None or (newest.end_ms or 0) >= fact["attempt"]:
-                fact["attempt"], fact["status"] = newest.end_ms, newest.status
+        for job_type in ("BACKUP", "SNAPDUPE"):
+            newest_first = sorted((job for job in jobs if job.client == client
+                                   and job.job_type == job_type and job.end_ms is not None
+                                   and kinds.get(job.job_id) == "backup"),
+                                  key=lambda job: -(job.end_ms or 0))
+            for job in newest_first:
+                _fold(facts.setdefault((client, job.policy_name, job.policy_type), _fact()),
+                      job, "backup")
+                if job.status <= 1:
+                    break
     series: Series = {name: {} for name in (
         "nbu_client_last_success_timestamp_seconds", "nbu_client_last_attempt_timestamp_seconds",
-        "nbu_client_last_status", "nbu_client_failures_since_success")}
+        "nbu_client_last_status", "nbu_client_failures_since_success",
+        "nbu_client_last_snapshot_timestamp_seconds", "nbu_client_last_copy_timestamp_seconds")}
     for (client, policy, policy_type), fact in facts.items():
         labels = (("client", client), ("policy_name", policy), ("policy_type", policy_type))
         if fact["success"]:
             series["nbu_client_last_success_timestamp_seconds"][labels] = fact["success"] / 1000
-        series["nbu_client_last_attempt_timestamp_seconds"][labels] = fact["attempt"] / 1000
-        series["nbu_client_last_status"][labels] = float(fact["status"])
-        series["nbu_client_failures_since_success"][labels] = float(
-            sum(1 for end in fact["failures"] if end > (fact["success"] or 0)))
+        if fact["attempt"] is not None:
+            series["nbu_client_last_attempt_timestamp_seconds"][labels] = fact["attempt"] / 1000
+            series["nbu_client_last_status"][labels] = float(fact["status"])
+            series["nbu_client_failures_since_success"][labels] = float(
+                sum(1 for end in fact["failures"] if end > (fact["success"] or 0)))
+        if fact["snapshot"]:
+            series["nbu_client_last_snapshot_timestamp_seconds"][labels] = \
+                fact["snapshot"] / 1000
+        for copy in ("duplicate", "replicate"):
+            if fact[copy]:
+                series["nbu_client_last_copy_timestamp_seconds"][
+                    (("client", client), ("copy", copy), ("policy_name", policy),
+                     ("policy_type", policy_type))] = fact[copy] / 1000
     series["nbu_client_lookups_pending"] = {(): 0.0}
     return series
 
@@ -441,7 +486,8 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
              unit_names: list[str] | None = None,
              policy_types: list[tuple[str, int]] | None = None,
              burst: float = 0.0, slp_images: int = 300, finished: bool = False,
-             hours: float = 5) -> Dataset:
+             hours: float = 5, job_trees: bool = True,
+             catalog_root_type: str = "DBBACKUP") -> Dataset:
     """Jobs ending between `hours` (5) and 3 min before `anchor_ms` (outside the default
     2-minute settle delay); 80 % in the last 50 minutes,
     and of those the fraction `burst` within six minutes (30 to 36 minutes before).
@@ -449,7 +495,8 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
     About 6 % of jobs are still ACTIVE, QUEUED, REQUEUED or SUSPENDED (no endTime), and one
     backup ended 40 days ago; with `finished`, neither: every job ended in those hours.
     About one backup in ten is a parent whose `kilobytesTransferred` repeats the sum of its
-    children.
+    children. With `job_trees` (not with `finished`), the job trees of shapes.py are added
+    for their own clients, the catalog roots typed `catalog_root_type`.
     """
     rng = random.Random(seed)
     anchor = anchor_ms if anchor_ms is not None else int(datetime.now(timezone.utc)
@@ -512,6 +559,10 @@ def generate(jobs: int = 5000, units: int = 12, seed: int = 1, anchor_ms: int | 
         made.append(Job(job_id + 1, anchor - 40 * 86_400_000, anchor - 40 * 86_400_000 - 600_000,
                         "DONE", 0, "BACKUP", "STANDARD", OLD_CLIENT, job_id + 1, 0, 1000, 500,
                         10))
+    if job_trees and not finished:
+        from .shapes import job_trees as trees  # shapes.py builds on Job
+
+        made.extend(trees(anchor, job_id + 10, catalog_root_type))
     for job in made:
         job.rendered = render_job(job, base, rng)
 
