@@ -180,3 +180,16 @@ def test_a_bad_client_pattern_is_a_configuration_error(tmp_path):
         result = nbu_push(env={**runs.env, "NBU_CLIENT_INCLUDE": "client(("})
     assert result.code == 78 and "NBU_CLIENT_INCLUDE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_state_written_before_snapshots_and_copies_were_kept_is_read():
+    from nbu_push.collect.clients import ClientBook
+
+    old = {"facts": [["c1", "p", "STANDARD", 1000, 2000, "13", [2000]]], "looked_up": []}
+    new = {"facts": [["c1", "p", "STANDARD", 1000, 2000, "13", [2000], 500, None, 700]],
+           "looked_up": []}
+    assert ClientBook.from_json(old).facts[("c1", "p", "STANDARD")].snapshot is None
+    fact = ClientBook.from_json(new).facts[("c1", "p", "STANDARD")]
+    assert (fact.snapshot, fact.duplicate, fact.replicate) == (500, None, 700)
+    saved = ClientBook.from_json(new).to_json()
+    assert [list(row) for row in saved["facts"]] == new["facts"]

@@ -234,7 +234,7 @@ def collect_clients(client: NetBackupClient, ctx: CollectContext) -> ClientsSumm
             book.looked_up[name] = now_ms
             for key, attempts in result.items():
                 if key[0] == name:  # the filter's client: never another's record
-                    book.facts.setdefault(key, Fact()).merge(attempts.in_ms() or attempts)
+                    book.facts.setdefault(key, Fact()).merge(attempts)  # in ms already
         summary.lookups_pending = len(wanted) - len(batch)
     summary.published, summary.dropped = _select(book, ctx.max_series)
     return summary
