@@ -18,9 +18,10 @@ import pytest
 
 import nbu_push.collect as collect_package
 from nbu_push.collect import collectors
-from nbu_push.collect.base import Collector, Family
+from nbu_push.collect.base import Collector
 from nbu_push.config import settings_from
 from nbu_push.errors import EXIT_PARTIAL
+from nbu_push.metrics import Family
 from nbu_push.metrics.exposition import render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.run import run
@@ -44,7 +45,8 @@ def extra_collectors(tmp_path, monkeypatch) -> Iterator[Path]:
 
 
 TOY = '''
-from nbu_push.collect.base import Collector, Family
+from nbu_push.collect.base import Collector
+from nbu_push.metrics import Family
 
 def collect(client, ctx):
     return dict(red=3, blue=5)

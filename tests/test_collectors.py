@@ -341,7 +341,8 @@ def test_the_window_ends_at_the_watermark_not_at_what_later_slices_read():
 
 
 def test_collectors_run_after_those_they_use_and_a_cycle_fails():
-    from nbu_push.collect.base import Collector, Family
+    from nbu_push.collect.base import Collector
+    from nbu_push.metrics import Family
     from nbu_push.run import _dependencies_first
 
     def declared(name: str, uses: tuple[str, ...]) -> Collector:

@@ -192,6 +192,14 @@ MAX_FAILURES = 100  # failed attempts remembered per client and policy (the newe
 OTHER_KINDS = (SNAPSHOT, *COPIES)  # kept beside the backups: the latest usable end of each
 
 
+def keep_latest(into: object, kind: str, end: Any) -> None:
+    """`into.<kind>` becomes `end` if that is later (None: nothing known)."""
+    if end is not None:
+        latest = getattr(into, kind)
+        if latest is None or end > latest:
+            setattr(into, kind, end)
+
+
 @dataclass(slots=True)  # one per client and policy
 class Attempts:
     """The backups of one client and policy seen by a run; times as read (ISO strings)
@@ -210,9 +218,7 @@ class Attempts:
         if kind == BACKUP:
             self.add(end, status)
         elif usable(status):
-            latest = getattr(self, kind)
-            if latest is None or end > latest:
-                setattr(self, kind, end)
+            keep_latest(self, kind, end)
 
     def add(self, end: Any, status: object) -> None:
         code = status if type(status) is int else number(status)
@@ -243,9 +249,7 @@ class Attempts:
         if other.failures:
             self.failures = [*self.failures, *other.failures]
         for kind in OTHER_KINDS:
-            theirs = getattr(other, kind)
-            if theirs is not None and (getattr(self, kind) is None or theirs > getattr(self, kind)):
-                setattr(self, kind, theirs)
+            keep_latest(self, kind, getattr(other, kind))
 
     def in_ms(self) -> Attempts | None:
         """Times as Unix ms; None when no time in it is readable."""

@@ -30,7 +30,14 @@ from ..netbackup.client import NetBackupClient
 from ..netbackup.fields import label, timestamp
 from ..netbackup.paging import cursor_pages
 from ..netbackup.query import odata_and, odata_string
-from ._job_ledger import MAX_FAILURES, OTHER_KINDS, Attempts, ClientKey, JobRecord
+from ._job_ledger import (
+    MAX_FAILURES,
+    OTHER_KINDS,
+    Attempts,
+    ClientKey,
+    JobRecord,
+    keep_latest,
+)
 from ._verdict import BACKUP, BACKUP_JOB_TYPES, COPIES, usable, verdict_of
 from .base import CollectContext, Collector
 from .configured_clients import ConfiguredClients, client_filter
@@ -60,9 +67,7 @@ class Fact:
 
     def merge(self, seen: Attempts) -> None:
         for kind in OTHER_KINDS:
-            theirs = getattr(seen, kind)
-            if theirs is not None and (getattr(self, kind) is None or theirs > getattr(self, kind)):
-                setattr(self, kind, theirs)
+            keep_latest(self, kind, getattr(seen, kind))
         if seen.success is not None and (self.success is None or seen.success > self.success):
             self.success = seen.success
         if seen.attempt is not None and (self.attempt is None or seen.attempt >= self.attempt):

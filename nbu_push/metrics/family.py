@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 S = TypeVar("S")
 Sample = tuple[Sequence[str], float]  # label values (in the family's label order), value
@@ -25,6 +25,7 @@ RESERVED_LABELS = frozenset({"site", "job", "instance", "collector", "le", "quan
 class Family(Generic[S]):
     """One family over a summary of type S; gauges unless `counter`."""
 
+    reserved_labels: ClassVar[frozenset[str]] = RESERVED_LABELS  # labels nbu-push sets itself
     name: str
     documentation: str
     labels: tuple[str, ...]
@@ -45,7 +46,7 @@ class Family(Generic[S]):
         if not self.documentation.strip():
             raise ValueError(f"metric family {self.name!r} has no HELP text")
         for label in self.labels:
-            if not _LABEL.match(label) or label in RESERVED_LABELS:
+            if not _LABEL.match(label) or label in self.reserved_labels:
                 raise ValueError(f"metric family {self.name!r}: label {label!r} is not allowed")
         if len(set(self.labels)) != len(self.labels):
             raise ValueError(f"metric family {self.name!r}: a label is repeated")

@@ -12,19 +12,42 @@ from collections.abc import Callable
 
 from .. import __version__
 from ..report import CollectorOutcome, RunReport
-from .family import RUN_PREFIX, Family
+from .family import RESERVED_LABELS, RUN_PREFIX, Family
 
 
 class RunFamily(Family[RunReport]):
     """A family of the run itself: in the reserved namespace, may be labelled `collector`."""
 
+    reserved_labels = RESERVED_LABELS - {"collector"}
+
     def __post_init__(self) -> None:
         if not self.name.startswith(RUN_PREFIX):
             raise ValueError(f"run family {self.name!r} is not in the {RUN_PREFIX} namespace")
-        Family.__post_init__(Family(self.name, self.documentation,
-                                    tuple(label for label in self.labels
-                                          if label != "collector"), self.samples,
-                                    counter=self.counter))
+        super().__post_init__()
+
+
+# name, HELP, the value of one collector's outcome: a series per collector
+PER_COLLECTOR: tuple[tuple[str, str, Callable[[CollectorOutcome], float]], ...] = (
+    ("nbu_push_collector_success", "1 if the collector succeeded in the last run, else 0.",
+     lambda o: int(o.success)),
+    ("nbu_push_collector_duration_seconds", "Wall time of the collector in the last run.",
+     lambda o: o.duration_seconds),
+    ("nbu_push_api_requests", "NetBackup API requests the collector sent in the last run.",
+     lambda o: o.stats.requests),
+    ("nbu_push_api_received_bytes",
+     "Response body bytes the collector received from NetBackup in the last run.",
+     lambda o: o.stats.bytes_received),
+    ("nbu_push_records_read", "Records the collector read from NetBackup in the last run.",
+     lambda o: o.stats.records),
+    ("nbu_push_records_skipped", "Malformed records the collector skipped in the last run.",
+     lambda o: o.stats.skipped),
+    ("nbu_push_values_skipped",
+     "Values the collector left out in the last run (negative, beyond int64 or not a number);"
+     " their records still count.", lambda o: o.stats.values_skipped),
+    ("nbu_push_page_cap_hits",
+     "Page loops of the collector stopped by NBU_MAX_PAGES in the last run.",
+     lambda o: o.stats.page_cap_hits),
+)
 
 
 def _per_collector(name: str, documentation: str,
@@ -48,30 +71,7 @@ BEFORE_COLLECTORS: tuple[RunFamily, ...] = (
               lambda report: [((), report.started_at)] if report.success else []),
     RunFamily("nbu_push_duration_seconds", "Wall time of the last run.", (),
               lambda report: [((), report.duration_seconds)]),
-    _per_collector("nbu_push_collector_success",
-                   "1 if the collector succeeded in the last run, else 0.",
-                   lambda o: int(o.success)),
-    _per_collector("nbu_push_collector_duration_seconds",
-                   "Wall time of the collector in the last run.", lambda o: o.duration_seconds),
-    _per_collector("nbu_push_api_requests",
-                   "NetBackup API requests the collector sent in the last run.",
-                   lambda o: o.stats.requests),
-    _per_collector("nbu_push_api_received_bytes",
-                   "Response body bytes the collector received from NetBackup in the last run.",
-                   lambda o: o.stats.bytes_received),
-    _per_collector("nbu_push_records_read",
-                   "Records the collector read from NetBackup in the last run.",
-                   lambda o: o.stats.records),
-    _per_collector("nbu_push_records_skipped",
-                   "Malformed records the collector skipped in the last run.",
-                   lambda o: o.stats.skipped),
-    _per_collector("nbu_push_values_skipped",
-                   "Values the collector left out in the last run (negative, beyond int64 or"
-                   " not a number); their records still count.",
-                   lambda o: o.stats.values_skipped),
-    _per_collector("nbu_push_page_cap_hits",
-                   "Page loops of the collector stopped by NBU_MAX_PAGES in the last run.",
-                   lambda o: o.stats.page_cap_hits),
+    *(_per_collector(*row) for row in PER_COLLECTOR),
 )
 
 SERIES_DROPPED = RunFamily(
@@ -79,5 +79,3 @@ SERIES_DROPPED = RunFamily(
     "Series of the metric dropped by the cardinality cap (NBU_MAX_SERIES) in the last run.",
     ("metric",),
     lambda report: [row for o in report.outcomes if o.success for row in o.dropped])
-
-RUN_FAMILIES = (*BEFORE_COLLECTORS, SERIES_DROPPED)

@@ -359,6 +359,8 @@ def finished_job(job_id: int, end_ms: int, rng: random.Random, base: str,
     return job
 
 
+# Restated here on purpose, not imported from nbu_push.collect: the simulator's truth must
+# not share nbu-push's code (docs/metrics.md, "Which jobs count", is the one statement).
 KIND_OF_JOB_TYPE = {"BACKUP": "backup", "SNAPDUPE": "backup", "SNAPSHOT": "snapshot",
                     "DUPLICATE": "duplicate", "REPLICATE": "replicate"}
 
