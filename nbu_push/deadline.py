@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
 
 from .errors import DeadlineExceeded
 
@@ -48,3 +51,24 @@ class Deadline:
         """`timeout`, shortened so that a request never outlives the deadline."""
         remaining = self.remaining()
         return timeout if remaining is None else max(0.001, min(timeout, remaining))
+
+
+WAKE_SECONDS = 0.25  # how often a wait looks at the deadline (a signal cancels it early)
+
+
+def wait_within(futures: Iterable[Future], deadline: Deadline, grace: float = 0.0
+                ) -> set[Future]:
+    """Wait for `futures` until the deadline has ended (run out or cancelled) and `grace`
+    seconds more; return those still not done. Never longer, whatever they wait on."""
+    pending = set(futures)
+    ended_at: float | None = None
+    while pending:
+        remaining = deadline.remaining()
+        if remaining == 0:
+            ended_at = time.monotonic() if ended_at is None else ended_at
+            remaining = grace - (time.monotonic() - ended_at)
+            if remaining <= 0:
+                break
+        timeout = WAKE_SECONDS if remaining is None else min(remaining, WAKE_SECONDS)
+        pending = wait_for(pending, timeout=timeout).not_done
+    return pending

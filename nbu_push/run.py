@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from .collect import collectors
 from .collect.base import CollectContext, Collector
 from .config import PushgatewaySettings, Settings
-from .deadline import Deadline
+from .deadline import Deadline, wait_within
 from .errors import (
     EXIT_FAILED,
     EXIT_OK,
@@ -98,9 +98,15 @@ def _dependencies_first(names: Iterable[str], declared: Mapping[str, Collector[A
 def _after(needed: dict[str, Future[CollectorOutcome]], collector: Collector[Any],
            client: NetBackupClient, ctx: CollectContext) -> CollectorOutcome:
     """Run `collector` once the collectors it uses are done, with their outcomes (a failed
-    one's `data` holds its progress, if it made any)."""
+    one's `data` holds its progress, if it made any). A collector hands its progress over
+    within the cancel grace; one still running half-way through it (a peer that trickles
+    bytes) is passed on as failed, so that `collector` still ends within the grace and what
+    it keeps in the run state is never lost to a stuck neighbour."""
+    stuck = wait_within(needed.values(), client.deadline, CANCEL_GRACE_SECONDS / 2)
     for used, future in needed.items():
-        ctx.inputs[used] = future.result()
+        ctx.inputs[used] = future.result() if future not in stuck else CollectorOutcome(
+            used, False, 0.0, CollectorStats(),
+            error=DeadlineExceeded(f"{used} did not end by the run deadline"))
     return _run_collector(collector, client, ctx)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+import pytest
+
 from nbu_push.simulator import Faults, Simulator
 from nbu_push.simulator.data import NEVER_BACKED_UP, OLD_CLIENT
 
@@ -193,3 +195,31 @@ def test_a_state_written_before_snapshots_and_copies_were_kept_is_read():
     assert (fact.snapshot, fact.duplicate, fact.replicate) == (500, None, 700)
     saved = ClientBook.from_json(new).to_json()
     assert [list(row) for row in saved["facts"]] == new["facts"]
+
+
+@pytest.mark.parametrize("stuck", ["a look-up", "configured_clients"])
+def test_a_stuck_request_loses_no_observation(stuck, tmp_path):
+    """A peer that trickles bytes past the deadline and the cancel grace, in a look-up or in
+    the collector the clients wait for: the jobs this run read are still in the clients'
+    facts, published now and kept for the next run."""
+    with Simulator(jobs=300, seed=28) as sim:
+        runs = Runs(sim, tmp_path, NBU_CLIENT_LOOKUPS="1000")
+        w1 = watermark(runs.once())
+        sim.add_job(w1 + 1_000, client="observed01.example.com", status=0)
+        sim.configured.append("never-seen01.example.com")  # a look-up for the next run
+        runs.advance(10)
+        sim.faults = (Faults(trickle_at=1, query="clientName", stall_seconds=20)
+                      if stuck == "a look-up" else
+                      Faults(trickle_at=1, path="/config/unique-policy-clients",
+                             stall_seconds=20))
+        sim.state.data_requests = 0  # the next matching request is the first that counts
+        stuck_run = runs.once(NBU_DEADLINE="3s", expect=0 if stuck == "a look-up" else 3)
+        assert stuck_run["nbu_push_collector_success"][(("collector", "clients"),)] == 1
+        assert of(stuck_run, SUCCESS, "observed01.example.com")
+        sim.faults = Faults()
+        runs.advance(10)
+        after = runs.once()
+    assert of(after, SUCCESS, "observed01.example.com") == of(stuck_run, SUCCESS,
+                                                             "observed01.example.com")
+    assert after["nbu_client_lookups_pending"] == {(): 0.0}  # looked up this time
+    assert of(after, ATTEMPT, "never-seen01.example.com") == {}  # looked up: no backup

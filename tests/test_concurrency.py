@@ -66,3 +66,24 @@ def test_jobs_ending_exactly_on_a_slice_boundary_count_once():
         for concurrency in (1, 4):
             groups, _ = collect(sim, concurrency, balance=False)
             assert as_truth(groups) == sim.truth(3600).finished
+
+
+def test_wait_within_ends_at_the_deadline_plus_its_grace_or_at_a_cancel():
+    import threading
+    import time
+    from concurrent.futures import Future
+
+    from nbu_push.deadline import Deadline, wait_within
+
+    never, done = Future(), Future()
+    done.set_result(1)
+    began = time.monotonic()
+    assert wait_within([never, done], Deadline(0.2), grace=0.3) == {never}
+    assert 0.45 <= time.monotonic() - began < 2  # the deadline, then the grace
+
+    deadline = Deadline(60)
+    threading.Timer(0.1, deadline.cancel, args=("SIGTERM",)).start()
+    began = time.monotonic()
+    assert wait_within([never], deadline) == {never}
+    assert time.monotonic() - began < 1  # a cancel is noticed within a wake, not in 60 s
+    assert wait_within([done], Deadline(60)) == set()

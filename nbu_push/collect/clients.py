@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..deadline import wait_within
 from ..errors import DeadlineExceeded, Incomplete, NbuPushError
 from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
@@ -195,6 +196,37 @@ def _fold_lookup(records: list[JobRecord], found: dict[ClientKey, Attempts]) -> 
     return False
 
 
+def _look_up_all(client: NetBackupClient, ctx: CollectContext, batch: list[str],
+                 summary: ClientsSummary) -> dict[str, dict[ClientKey, Attempts]]:
+    """The look-ups that ended by the deadline, by client. One stuck in a peer that trickles
+    bytes (no socket timeout ends it) is left behind and stays pending, so the facts of the
+    jobs this run read are kept whatever a look-up does. A signal, or any other error, ends
+    the collector with its book kept (Incomplete)."""
+    pool = ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="lookup")
+    futures = {pool.submit(_look_up, client, ctx, name): name for name in batch}
+    try:
+        pending = wait_within(futures, client.deadline)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    if pending and client.deadline.interrupted:
+        raise Incomplete(DeadlineExceeded(f"lookups: {client.deadline.cancelled}"), summary)
+    found: dict[str, dict[ClientKey, Attempts]] = {}
+    for future, name in futures.items():
+        if future in pending or future.cancelled():
+            continue
+        error = future.exception()
+        if error is None:
+            found[name] = future.result()
+        elif isinstance(error, DeadlineExceeded):
+            if client.deadline.interrupted:
+                raise Incomplete(error, summary) from None
+        elif isinstance(error, NbuPushError):
+            raise Incomplete(error, summary) from None  # keep what the jobs showed
+        else:
+            raise error
+    return found
+
+
 def _select(book: ClientBook, cap: int) -> tuple[list[ClientKey], int]:
     """Every pair, or the `cap` most at risk: never backed up first, then the oldest."""
     if len(book.facts) <= cap:
@@ -223,24 +255,16 @@ def collect_clients(client: NetBackupClient, ctx: CollectContext) -> ClientsSumm
     if names is not None:
         wanted = sorted(names - book.known_good() - set(book.looked_up))
         batch = wanted[:int(ctx.options.get("client_lookups", 200))]
-        try:
-            with ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="lookup") as pool:
-                found = list(pool.map(lambda name: _look_up(client, ctx, name), batch))
-        except DeadlineExceeded as exc:
-            if client.deadline.interrupted:
-                raise Incomplete(exc, summary) from None
-            log.info("clients: lookups stopped by the deadline; they continue next run")
-            summary.lookups_pending = len(wanted)
-            summary.published, summary.dropped = _select(book, ctx.max_series)
-            return summary
-        except NbuPushError as exc:
-            raise Incomplete(exc, summary) from None  # keep what the jobs showed
-        for name, result in zip(batch, found, strict=True):
+        found = _look_up_all(client, ctx, batch, summary)
+        if len(found) < len(batch):
+            log.info("clients: %d lookups stopped by the deadline; they continue next run",
+                     len(batch) - len(found))
+        for name, result in found.items():
             book.looked_up[name] = now_ms
             for key, attempts in result.items():
                 if key[0] == name:  # the filter's client: never another's record
                     book.facts.setdefault(key, Fact()).merge(attempts)  # in ms already
-        summary.lookups_pending = len(wanted) - len(batch)
+        summary.lookups_pending = len(wanted) - len(found)
     summary.published, summary.dropped = _select(book, ctx.max_series)
     return summary
 

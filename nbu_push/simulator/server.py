@@ -65,6 +65,7 @@ class Faults:
     reset_at: int = 0  # the n-th data request: connection reset mid-response
     stall_at: int = 0  # the n-th data request: no answer for stall_seconds
     stall_seconds: float = 30.0
+    trickle_at: int = 0  # the n-th data request: a byte every 0.3 s, for stall_seconds
     malformed_at: int = 0  # the n-th data request: truncated JSON with status 200
     html_502_at: int = 0  # the n-th data request: a proxy's HTML 502 page
     unauthorized_after: int = 0  # data requests after the n-th answer 401
@@ -169,6 +170,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
 
+    def _trickle(self, seconds: float) -> None:
+        """A peer that never finishes: each byte resets the client's socket timeout."""
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100000\r\n\r\n")
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:
+            time.sleep(0.3)
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except OSError:
+                break
+        self.close_connection = True
+
     def do_GET(self) -> None:
         self._dispatch("GET")
 
@@ -244,6 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif number == faults.stall_at:
             time.sleep(faults.stall_seconds)
             self.close_connection = True
+        elif number == faults.trickle_at:
+            self._trickle(faults.stall_seconds)
         elif faults.unauthorized_after and number > faults.unauthorized_after:
             self._send(401, _error(401, "The token is invalid."))
         else:
