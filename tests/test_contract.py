@@ -289,3 +289,24 @@ def test_simulator_records_use_only_vendor_attributes(specs, path, spec_name, re
     assert emitted <= known, emitted - known
     if path == "/admin/jobs":
         assert emitted == known  # the full vendor record: realistic sizes
+
+
+def test_the_verdict_rule_names_only_vendor_job_and_policy_types(specs):
+    """Every jobType the verdict rule matches on is in the vendor's enum of every admin
+    document, and every policyType in at least one (a newer release adds some): a misspelt
+    value would never match."""
+    from nbu_push.collect._verdict import DISCOVERY_POLICIES, KIND_OF_JOB_TYPE
+
+    known_policy_types: set[str] = set()
+    for spec_name in CONTRACT["specs"]["/admin/jobs"]:
+        spec = specs(spec_name)
+        operation = spec["paths"]["/admin/jobs"]["get"]
+        schema = resolve(spec, next(iter(operation["responses"]["200"]["content"].values()))
+                         ["schema"])
+        item = resolve(spec, schema["properties"]["data"]["items"])
+        attributes = properties(resolve(spec, item["properties"]["attributes"]))
+        job_types = set(resolve(spec, attributes["jobType"])["enum"])
+        assert set(KIND_OF_JOB_TYPE) <= job_types, (spec_name, set(KIND_OF_JOB_TYPE) - job_types)
+        known_policy_types |= set(resolve(spec, attributes["policyType"])["enum"])
+    wanted = DISCOVERY_POLICIES | {"NBU_CATALOG"}
+    assert wanted <= known_policy_types, wanted - known_policy_types

@@ -3,8 +3,8 @@
 NetBackup writes one backup as a tree of jobs (docs/metrics.md, "Which jobs count"):
 - a multistream, multiple-copy or BMR backup is a root with children of the same client;
   the root's status is the exit code of the whole backup, the children are not attempts;
-- a VMware, Hyper-V, AHV, other hypervisor or NAS discovery root names the vCenter or backup
-  host and counts for no client; each VM's (share's) own jobs count for it;
+- a VMware, Hyper-V, AHV, RHV, KVM, other hypervisor or NAS discovery root names the
+  vCenter or backup host and counts for no client; each VM's (share's) own jobs count for it;
 - a SNAPSHOT is never a backup copy: the Backup From Snapshot job (SNAPDUPE) is the first
   one; DUPLICATE and REPLICATE jobs are further copies of an existing image.
 Roots have `parentJobId` 0 or equal to their `jobId` (releases differ: both are accepted).
@@ -22,8 +22,10 @@ COPIES = (DUPLICATE, REPLICATE)  # the `copy` label of nbu_client_last_copy_time
 KIND_OF_JOB_TYPE = {"BACKUP": BACKUP, "SNAPDUPE": BACKUP, "SNAPSHOT": SNAPSHOT,
                     "DUPLICATE": DUPLICATE, "REPLICATE": REPLICATE}
 BACKUP_JOB_TYPES = tuple(t for t, kind in KIND_OF_JOB_TYPE.items() if kind == BACKUP)
-DISCOVERY_POLICIES = frozenset({"VMWARE", "HYPERV", "NUTANIX_AHV", "HYPERVISOR",
-                                "NAS_DATA_PROTECTION"})
+# hypervisor and NAS policies that discover VMs or shares (10.5 files AHV, RHV and KVM under
+# HYPERVISOR; 11.2 gives NUTANIX_AHV, OLVM_RHV and KVM their own policyType)
+DISCOVERY_POLICIES = frozenset({"VMWARE", "HYPERV", "HYPERVISOR", "NUTANIX_AHV", "OLVM_RHV",
+                                "KVM", "NAS_DATA_PROTECTION"})
 
 
 def is_root(job_id: Any, parent_id: Any) -> bool:
