@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from nbu_push.simulator import Faults, Simulator
 
 from .cli import clean_env, nbu_push, sim_env
+from .truth.jobs import window_tally
 
 PUBLIC_ENV = ["NBU_URL", "NBU_API_KEY", "NBU_API_KEY_FILE", "NBU_USERNAME", "NBU_PASSWORD",
               "NBU_DOMAIN_TYPE", "NBU_DOMAIN_NAME", "NBU_API_VERSION", "NBU_CA_BUNDLE",
@@ -67,7 +68,7 @@ def test_dry_run_against_the_simulator(simulator):
     result = nbu_push("--dry-run", env=sim_env(simulator))
     assert result.code == 0, result.stderr
     values = samples(result.stdout)
-    truth = simulator.truth(3600)
+    truth = window_tally(simulator, 3600)
     assert values[("nbu_push_success", ())] == 1
     assert sum(v for (name, _), v in values.items() if name == "nbu_jobs_finished") == sum(
         truth.finished.values())
@@ -167,7 +168,7 @@ def test_conflicting_credentials_are_a_configuration_error():
 def test_gzip_responses_are_accepted():
     with Simulator(jobs=500, compress=True) as sim:
         result = nbu_push("--dry-run", env=sim_env(sim))
-        truth = sim.truth(3600)
+        truth = window_tally(sim, 3600)
     assert result.code == 0, result.stderr
     values = samples(result.stdout)
     assert sum(v for (name, _), v in values.items() if name == "nbu_jobs_finished") == sum(

@@ -28,7 +28,7 @@ from nbu_push.run import run
 from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push, sim_env
-from .truth import expected, published_ms, series
+from .truth import expected, expected_series, published_ms, series
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
 
@@ -94,20 +94,95 @@ def test_every_collector_is_emitted_true_and_documented(simulator, tmp_path):
             assert published.get(family.name) == truth[name][family.name], family.name
 
 
-def test_a_new_collector_is_one_file(extra_collectors, tmp_path):
-    (extra_collectors / "toy_widgets.py").write_text(
-        toy("toy_widgets", "nbu_toy_widgets"))
-    assert "toy_widgets" in collectors()
+TOY_READER = '''
+import msgspec
+
+from nbu_push.collect.base import Collector
+from nbu_push.metrics import Family
+from nbu_push.netbackup.decoding import page_decoder
+from nbu_push.netbackup.paging import offset_pages
+
+
+class Widget(msgspec.Struct):
+    id: object = None
+
+
+decode = page_decoder(Widget)
+
+
+def collect(client, ctx):
+    return sum(len(page.records) for page in offset_pages(client, "/toy/widgets", {}, decode,
+                                                          ctx.stats, ctx.max_pages, 7))
+
+
+COLLECTOR = Collector(
+    name="toy_reader", reads="GET /toy/widgets", permission="none", collect=collect,
+    families=(Family("nbu_toy_widgets", "Widgets.", (), lambda n: [((), n)]),),
+)
+'''
+
+TOY_ENDPOINT = '''
+import json
+
+from nbu_push.simulator.endpoints import Endpoint, Route
+from nbu_push.simulator.pages import offset_page
+
+
+def widgets(request):
+    return offset_page(request, [json.dumps({"id": n}).encode()
+                                 for n in request.sim.records["toy_widgets"]])
+
+
+ENDPOINT = Endpoint(routes=(Route("GET", "/toy/widgets", widgets),),
+                    generate=lambda rng, anchor_ms: list(range(rng.randint(20, 40))))
+'''
+
+TOY_TRUTH = '''
+def expected(sim, reading):
+    return {"nbu_toy_widgets": {(): float(len(sim.records["toy_widgets"]))}}
+'''
+
+
+@pytest.fixture
+def extra_endpoints_and_truths(tmp_path, monkeypatch) -> Iterator[tuple[Path, Path]]:
+    """Folders searched for simulator endpoints and truth modules, as if their files were in
+    nbu_push/simulator/endpoints/ and tests/truth/."""
+    from nbu_push.simulator import endpoints as endpoint_package
+
+    from . import truth as truth_package
+
+    folders = tmp_path / "more_endpoints", tmp_path / "more_truths"
+    for folder, package in zip(folders, (endpoint_package, truth_package), strict=True):
+        folder.mkdir()
+        monkeypatch.setattr(package, "__path__", [*package.__path__, str(folder)])
+    endpoint_package.endpoints.cache_clear()
+    yield folders
+    endpoint_package.endpoints.cache_clear()
+
+
+def test_a_new_collector_is_its_own_files(extra_collectors, extra_endpoints_and_truths,
+                                          tmp_path):
+    """The recipe of docs/design.md: a collector, its simulator endpoint and its truth, each
+    a new file, found without an edit anywhere else; the run publishes the truth."""
+    endpoints_folder, truths_folder = extra_endpoints_and_truths
+    (extra_collectors / "toy_reader.py").write_text(textwrap.dedent(TOY_READER))
+    (endpoints_folder / "toy_widgets.py").write_text(textwrap.dedent(TOY_ENDPOINT))
+    (truths_folder / "toy_reader.py").write_text(textwrap.dedent(TOY_TRUTH))
+    assert "toy_reader" in collectors()
     textfile = tmp_path / "out.prom"
-    with_sim = {"url": None, "api_key": "unused", "textfile": str(textfile), "lock_file": "off"}
     from nbu_push.simulator import Simulator
 
     with Simulator(jobs=50, units=2) as sim:
-        settings = settings_from({**with_sim, "url": sim.url, "api_key": sim.api_key})
+        settings = settings_from({"url": sim.url, "api_key": sim.api_key, "lock_file": "off",
+                                  "textfile": str(textfile)})
         assert run(settings) == 0
+        pages = [r for r in sim.requests if r.path == "/toy/widgets"]
     published = series(textfile.read_text())
-    assert published["nbu_toy_widgets"] == {(("colour", "blue"),): 5, (("colour", "red"),): 3}
-    assert published["nbu_push_collector_success"][(("collector", "toy_widgets"),)] == 1
+    truth = expected_series(sim)["toy_reader"]
+    assert published["nbu_toy_widgets"] == truth["nbu_toy_widgets"]
+    assert truth["nbu_toy_widgets"][()] >= 20  # more than one page of 7: paging was served
+    assert len(pages) >= 3
+    assert published["nbu_push_collector_success"][(("collector", "toy_reader"),)] == 1
 
 
 def test_two_collectors_with_one_name_fail_when_loaded(extra_collectors):

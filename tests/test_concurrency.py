@@ -13,6 +13,8 @@ from nbu_push.netbackup.slicing import FAN_OUT, ZOOMS, split_window
 from nbu_push.simulator import Simulator, generate
 from nbu_push.simulator.data import render_job
 
+from .truth.jobs import window_tally
+
 
 def collect(sim: Simulator, concurrency: int, balance: bool = True, now_ms: int | None = None):
     client = NetBackupClient(sim.url)
@@ -38,7 +40,7 @@ def test_parallel_totals_equal_sequential_totals(bursty, concurrency, balance):
     sequential, _ = collect(bursty, 1)
     parallel, _ = collect(bursty, concurrency, balance)
     assert parallel == sequential
-    assert as_truth(parallel) == bursty.truth(3600).finished
+    assert as_truth(parallel) == window_tally(bursty, 3600).finished
 
 
 def test_balanced_slices_spread_a_burst(bursty):
@@ -46,7 +48,7 @@ def test_balanced_slices_spread_a_burst(bursty):
     _, balanced = collect(bursty, 8, balance=True)
     # Equal time slices leave one chain with most of the burst: more pages in series.
     # With counts, no slice needs much more than its share; total pages stay minimal.
-    jobs_in_window = sum(bursty.truth(3600).finished.values())
+    jobs_in_window = sum(window_tally(bursty, 3600).finished.values())
     assert balanced.records == equal.records == jobs_in_window
     assert balanced.pages <= -(-jobs_in_window // 100) + 8
     # one count request per slice, then at most ZOOMS rounds of at most FAN_OUT finer counts
@@ -65,7 +67,7 @@ def test_jobs_ending_exactly_on_a_slice_boundary_count_once():
     with Simulator(dataset=dataset) as sim:
         for concurrency in (1, 4):
             groups, _ = collect(sim, concurrency, balance=False)
-            assert as_truth(groups) == sim.truth(3600).finished
+            assert as_truth(groups) == window_tally(sim, 3600).finished
 
 
 def test_wait_within_ends_at_the_deadline_plus_its_grace_or_at_a_cancel():

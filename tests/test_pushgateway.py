@@ -17,6 +17,7 @@ from nbu_push.simulator.server import self_signed_certificate
 from .cli import clean_env, nbu_push, sim_env
 from .conftest import free_port, require_binary, stop
 from .oracle import prometheus_client_text
+from .truth.jobs import window_tally
 
 
 def groups(gateway) -> list[dict]:
@@ -42,7 +43,7 @@ def test_push_is_stored_under_job_and_site(gateway, simulator):
     assert group["labels"] == {"job": "nbu-push", "site": "nbu/primary 01"}
     assert group["last_push_successful"] is True
     finished = values(group, "nbu_jobs_finished")
-    assert sum(finished.values()) == sum(simulator.truth(3600).finished.values())
+    assert sum(finished.values()) == sum(window_tally(simulator, 3600).finished.values())
     assert values(group, "nbu_push_success") == {(): 1.0}
 
 

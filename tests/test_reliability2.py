@@ -26,6 +26,7 @@ from nbu_push.simulator import Simulator
 from nbu_push.stats import CollectorStats
 
 from .cli import clean_env, nbu_push, sim_env
+from .truth.jobs import window_tally
 
 BASE = "https://nbu:1556/netbackup"
 
@@ -203,7 +204,7 @@ def test_7_one_absurd_number_is_one_skipped_value(tmp_path):
         sim.add_job(now - 10 * 60_000, kb=10**400)
         sim.add_job(now - 11 * 60_000, kb=int(1.7e308))
         result = nbu_push("--dry-run", env=sim_env(sim))
-        truth = sim.truth(3600)
+        truth = window_tally(sim, 3600)
     assert result.code == 0, result.stderr
     published = values(result.stdout)
     assert published[("nbu_push_values_skipped", (("collector", "jobs"),))] == 2

@@ -15,6 +15,7 @@ from nbu_push.publish.textfile import TextfileSink
 from nbu_push.simulator import Faults, Simulator
 
 from .cli import nbu_push, sim_env
+from .truth.jobs import window_tally
 
 
 def scrape(server) -> dict[tuple, float]:
@@ -34,7 +35,7 @@ def test_node_exporter_reads_the_file(node_exporter, simulator):
     assert scraped[("node_textfile_scrape_error", ())] == 0
     assert ("node_textfile_mtime_seconds", (("file", str(path)),)) in scraped
     finished = sum(v for (name, _), v in scraped.items() if name == "nbu_jobs_finished")
-    assert finished == sum(simulator.truth(3600).finished.values())
+    assert finished == sum(window_tally(simulator, 3600).finished.values())
 
 
 def test_failed_run_keeps_data_and_updates_status(node_exporter):

@@ -1,7 +1,6 @@
-"""Deterministic NetBackup jobs and storage units, with the true aggregates for a window.
+"""Deterministic NetBackup jobs, storage, SLP images and licences, from a seed.
 
-`Dataset.truth` is an independent re-implementation of what nbu-push must publish, written
-against the records, not against nbu-push's code, so end-to-end tests can catch both sides.
+What nbu-push must publish for these records is computed in tests/truth/, not here.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ import base64
 import json
 import random
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -125,25 +123,6 @@ class StorageUnit:
 
 
 @dataclass
-class Truth:
-    """What nbu-push must publish: finished jobs by (jobType, policyType, status)."""
-
-    finished: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    transferred_bytes: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    data_transferred_bytes: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    files: dict[tuple[str, str, str], int] = field(default_factory=dict)
-
-    def failed(self) -> int:
-        return sum(n for (jt, _, st), n in self.finished.items() if int(st) > 1)
-
-    def bytes_by_job_type(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for (job_type, _, _), value in self.transferred_bytes.items():
-            out[job_type] = out.get(job_type, 0) + value
-        return out
-
-
-@dataclass
 class DiskPool:
     name: str
     server_type: str
@@ -195,152 +174,6 @@ class Dataset:
     consumption_mb: dict[str, float] = field(default_factory=dict)  # primary -> MB
     entitlements: list[Entitlement] = field(default_factory=list)
 
-    def truth(self, start_ms: int, end_ms: int) -> Truth:
-        truth = Truth()
-        for job in self.jobs:
-            if job.end_ms is None or not start_ms <= job.end_ms < end_ms:
-                continue
-            key = (job.job_type, job.policy_type, str(job.status))
-            truth.finished[key] = truth.finished.get(key, 0) + 1
-            if job.child_count == 0:
-                truth.transferred_bytes[key] = truth.transferred_bytes.get(key, 0) + job.kb * 1024
-                truth.files[key] = truth.files.get(key, 0) + job.files
-                if job.kb_data is not None:
-                    truth.data_transferred_bytes[key] = (
-                        truth.data_transferred_bytes.get(key, 0) + job.kb_data * 1024)
-        return truth
-
-
-Series = dict[str, dict[tuple[tuple[str, str], ...], float]]  # family -> labels -> value
-
-
-def _labelled(values: Mapping[tuple[str, str, str], int], names: tuple[str, str, str]
-              ) -> dict[tuple[tuple[str, str], ...], float]:
-    return {tuple(sorted(zip(names, key, strict=True))): float(v) for key, v in values.items()}
-
-
-def jobs_series(window: Truth, window_seconds: float, counted: Truth | None = None,
-                read_until_ms: int | None = None, counted_since_ms: int | None = None
-                ) -> Series:
-    """The jobs collector's families as nbu-push must publish them (without `site`):
-    `window` over the window gauges, `counted` over the counters (jobs that ended since the
-    counting began, once every label set has been seen in an earlier run)."""
-    names = ("job_type", "policy_type", "status")
-    counted = counted or Truth()
-    series: Series = {
-        "nbu_jobs_window_seconds": {(): float(window_seconds)},
-        "nbu_jobs_finished": _labelled(window.finished, names),
-        "nbu_jobs_transferred_bytes": _labelled(window.transferred_bytes, names),
-        "nbu_jobs_data_transferred_bytes": _labelled(window.data_transferred_bytes, names),
-        "nbu_jobs_transferred_files": _labelled(window.files, names),
-        "nbu_jobs_finished_total": _labelled(counted.finished, names),
-        "nbu_jobs_transferred_bytes_total": _labelled(counted.transferred_bytes, names),
-        "nbu_jobs_data_transferred_bytes_total": _labelled(counted.data_transferred_bytes,
-                                                           names),
-        "nbu_jobs_transferred_files_total": _labelled(counted.files, names),
-        "nbu_jobs_backfill_in_progress": {(): 0.0},
-    }
-    if read_until_ms is not None:
-        series["nbu_jobs_read_until_timestamp_seconds"] = {(): read_until_ms / 1000}
-    if counted_since_ms is not None:
-        series["nbu_jobs_counted_since_timestamp_seconds"] = {(): counted_since_ms / 1000}
-    return series
-
-
-def storage_series(units: list[StorageUnit]) -> Series:
-    """The storage collector's families: units without capacity have no series."""
-    series: Series = {"nbu_storage_unit_free_bytes": {}, "nbu_storage_unit_used_bytes": {},
-                      "nbu_storage_unit_capacity_bytes": {}}
-    for unit in units:
-        labels = (("storage_category", unit.category), ("storage_type", unit.storage_type),
-                  ("storage_unit", unit.name))
-        for family, amount in (("nbu_storage_unit_free_bytes", unit.free),
-                               ("nbu_storage_unit_used_bytes", unit.used),
-                               ("nbu_storage_unit_capacity_bytes", unit.total)):
-            if amount is not None:
-                series[family][labels] = float(amount)
-    return series
-
-
-LIVE_STATES = ("ACTIVE", "QUEUED", "REQUEUED", "SUSPENDED", "INCOMPLETE")
-BACKLOG = ("NOT_STARTED", "IN_PROCESS", "NOT_STARTED|INACTIVE", "IN_PROCESS|INACTIVE")
-
-
-def job_states_series(jobs: list[Job]) -> Series:
-    current = {state: 0 for state in LIVE_STATES}
-    oldest: dict[str, int] = {}
-    for job in jobs:
-        if job.state in current:
-            current[job.state] += 1
-        if job.state in ("ACTIVE", "QUEUED"):
-            oldest[job.state] = min(job.start_ms, oldest.get(job.state, job.start_ms))
-    return {"nbu_jobs_current": {(("state", s),): float(n) for s, n in current.items()},
-            "nbu_jobs_oldest_start_timestamp_seconds": {
-                (("state", s),): ms / 1000 for s, ms in oldest.items()}}
-
-
-def catalog_series(jobs: list[Job]) -> Series:
-    """The newest good hot catalog backup: its root job's end, whatever the root's type."""
-    good = [job.end_ms for job in jobs if job.policy_type == "NBU_CATALOG"
-            and job.parent_id == job.job_id and job.state == "DONE" and job.status <= 1
-            and job.end_ms is not None]
-    return {"nbu_catalog_backup_last_success_timestamp_seconds":
-            {(): max(good) / 1000} if good else {}}
-
-
-def disk_pool_series(pools: list[DiskPool]) -> Series:
-    series: Series = {f"nbu_disk_pool_{name}": {} for name in (
-        "usable_bytes", "available_bytes", "raw_bytes", "used_bytes", "up",
-        "high_watermark_ratio", "low_watermark_ratio")}
-    for pool in pools:
-        labels = (("disk_pool", pool.name), ("storage_server_type", pool.server_type))
-        for name, value in (("usable_bytes", pool.usable), ("available_bytes", pool.available),
-                            ("raw_bytes", pool.raw), ("used_bytes", pool.used),
-                            ("up", 1 if pool.state == "UP" else 0),
-                            ("high_watermark_ratio", pool.high_percent / 100),
-                            ("low_watermark_ratio", pool.low_percent / 100)):
-            if value is not None:
-                series[f"nbu_disk_pool_{name}"][labels] = float(value)
-    return series
-
-
-def slp_series(images: list[SlpImage], read_limit: int | None = None) -> Series:
-    """The backlog; `read_limit` images per state at most, as a bounded reader sees it."""
-    count: dict[tuple, float] = {}
-    oldest: dict[tuple, float] = {}
-    complete: dict[tuple, float] = {}
-    for state in BACKLOG:
-        in_state = [image for image in images if image.state == state]
-        seen = in_state if read_limit is None else in_state[:read_limit]
-        complete[(("state", state),)] = float(len(seen) == len(in_state))
-        for image in seen:
-            key = (("slp", image.slp), ("state", state))
-            count[key] = count.get(key, 0) + 1
-            oldest[key] = min(image.backup_ms / 1000, oldest.get(key, float("inf")))
-    return {"nbu_slp_backlog_images": count,
-            "nbu_slp_backlog_oldest_backup_timestamp_seconds": oldest,
-            "nbu_slp_backlog_complete": complete}
-
-
-def licensing_series(consumption_mb: dict[str, float], entitlements: list[Entitlement]
-                     ) -> Series:
-    series: Series = {
-        "nbu_license_used_capacity_bytes": {
-            (("primary_server", name),): float(int(mb * 2**20))
-            for name, mb in consumption_mb.items()},
-        "nbu_license_entitled_capacity_bytes": {}, "nbu_license_expiry_timestamp_seconds": {},
-        "nbu_license_service_end_timestamp_seconds": {}, "nbu_license_active": {}}
-    for item in entitlements:
-        labels = (("entitlement", item.entitlement_id), ("license_type", item.license_type),
-                  ("meter", item.meter))
-        if item.meter == "FETB":
-            series["nbu_license_entitled_capacity_bytes"][labels] = float(
-                int(item.license_count * item.count_multiplier * 2**40))
-        series["nbu_license_expiry_timestamp_seconds"][labels] = item.end_ms / 1000
-        series["nbu_license_service_end_timestamp_seconds"][labels] = item.service_end_ms / 1000
-        series["nbu_license_active"][labels] = float(item.status == "ACTIVE")
-    return series
-
 
 def finished_job(job_id: int, end_ms: int, rng: random.Random, base: str,
                  **fields: object) -> Job:
@@ -359,8 +192,9 @@ def finished_job(job_id: int, end_ms: int, rng: random.Random, base: str,
     return job
 
 
-# Restated here on purpose, not imported from nbu_push.collect: the simulator's truth must
-# not share nbu-push's code (docs/metrics.md, "Which jobs count", is the one statement).
+# Restated here on purpose, not imported from nbu_push.collect: the simulator's statement of
+# the trees it wrote (the tests' truth builds on it) must not share nbu-push's code
+# (docs/metrics.md, "Which jobs count", is the one statement).
 KIND_OF_JOB_TYPE = {"BACKUP": "backup", "SNAPDUPE": "backup", "SNAPSHOT": "snapshot",
                     "DUPLICATE": "duplicate", "REPLICATE": "replicate"}
 
@@ -396,76 +230,6 @@ def configured_clients(jobs: list[Job]) -> list[str]:
     backups = {job_id for job_id, kind in carriers(jobs).items() if kind == "backup"}
     names = {job.client for job in jobs if job.job_id in backups}
     return sorted(names | {OLD_CLIENT, *NEVER_BACKED_UP})
-
-
-def _fact() -> dict:
-    return {"success": None, "attempt": None, "status": None, "failures": [], "snapshot": None,
-            "duplicate": None, "replicate": None}
-
-
-def _fold(fact: dict, job: Job, kind: str) -> None:
-    end = job.end_ms or 0
-    if kind != "backup":
-        if job.status <= 1:
-            fact[kind] = max(fact[kind] or 0, end)
-        return
-    if fact["attempt"] is None or end >= fact["attempt"]:
-        fact["attempt"], fact["status"] = end, job.status
-    if job.status <= 1:
-        fact["success"] = max(fact["success"] or 0, end)
-    elif end not in fact["failures"]:  # a job read twice (the window, a look-up) is one
-        fact["failures"].append(end)
-
-
-def clients_series(jobs: list[Job], read_from_ms: int, read_until_ms: int,
-                   configured: list[str]) -> Series:
-    """Per client and policy, from the carrying jobs read in [read_from, read_until), and for
-    configured clients with no success there, a look-up: per backup job type, their carrying
-    jobs newest first down to the first usable one."""
-    kinds = carriers(jobs)
-    facts: dict[tuple[str, str, str], dict] = {}
-    for job in jobs:
-        kind = kinds.get(job.job_id)
-        if kind and job.end_ms is not None and read_from_ms <= job.end_ms < read_until_ms:
-            _fold(facts.setdefault((job.client, job.policy_name, job.policy_type), _fact()),
-                  job, kind)
-    succeeded = {client for (client, _, _), fact in facts.items() if fact["success"]}
-    for client in configured:
-        if client in succeeded:
-            continue
-        for job_type in ("BACKUP", "SNAPDUPE"):
-            newest_first = sorted((job for job in jobs if job.client == client
-                                   and job.job_type == job_type and job.end_ms is not None
-                                   and kinds.get(job.job_id) == "backup"),
-                                  key=lambda job: -(job.end_ms or 0))
-            for job in newest_first:
-                _fold(facts.setdefault((client, job.policy_name, job.policy_type), _fact()),
-                      job, "backup")
-                if job.status <= 1:
-                    break
-    series: Series = {name: {} for name in (
-        "nbu_client_last_success_timestamp_seconds", "nbu_client_last_attempt_timestamp_seconds",
-        "nbu_client_last_status", "nbu_client_failures_since_success",
-        "nbu_client_last_snapshot_timestamp_seconds", "nbu_client_last_copy_timestamp_seconds")}
-    for (client, policy, policy_type), fact in facts.items():
-        labels = (("client", client), ("policy_name", policy), ("policy_type", policy_type))
-        if fact["success"]:
-            series["nbu_client_last_success_timestamp_seconds"][labels] = fact["success"] / 1000
-        if fact["attempt"] is not None:
-            series["nbu_client_last_attempt_timestamp_seconds"][labels] = fact["attempt"] / 1000
-            series["nbu_client_last_status"][labels] = float(fact["status"])
-            series["nbu_client_failures_since_success"][labels] = float(
-                sum(1 for end in fact["failures"] if end > (fact["success"] or 0)))
-        if fact["snapshot"]:
-            series["nbu_client_last_snapshot_timestamp_seconds"][labels] = \
-                fact["snapshot"] / 1000
-        for copy in ("duplicate", "replicate"):
-            if fact[copy]:
-                series["nbu_client_last_copy_timestamp_seconds"][
-                    (("client", client), ("copy", copy), ("policy_name", policy),
-                     ("policy_type", policy_type))] = fact[copy] / 1000
-    series["nbu_client_lookups_pending"] = {(): 0.0}
-    return series
 
 
 def render_job(job: Job, base: str, rng: random.Random) -> bytes:

@@ -9,11 +9,8 @@ from __future__ import annotations
 import bisect
 import email.utils
 import gzip
-import json
-import math
 import os
 import random
-import re
 import secrets
 import socket
 import ssl
@@ -28,35 +25,26 @@ from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .data import (
-    Dataset,
-    Job,
-    Series,
-    catalog_series,
-    clients_series,
-    configured_clients,
-    disk_pool_series,
-    finished_job,
-    generate,
-    iso_ms,
-    job_states_series,
-    jobs_series,
-    licensing_series,
-    render_job,
-    slp_series,
-    storage_series,
+from .data import Dataset, Job, configured_clients, finished_job, generate, iso_ms, render_job
+from .endpoints import (
+    NOT_ACCEPTABLE,
+    Request,
+    Response,
+    endpoints,
+    error,
+    find_route,
+    served_version,
 )
-from .odata import FilterError, compile_filter
+from .odata import compile_filter
 
 JSON_TYPE = "application/vnd.netbackup+json;version={}"
-DATA_PATHS = ("/admin/jobs", "/storage/", "/catalog/", "/licensing/", "/config/")
 SORTS = {"jobId": lambda j: j.job_id, "endTime": lambda j: (j.end_ms or -1, j.job_id),
          "startTime": lambda j: (j.start_ms, j.job_id)}
 
 
 @dataclass
 class Faults:
-    """Fault injection; `n`-th counts data requests (jobs and storage) from 1."""
+    """Fault injection; `n`-th counts data requests (every route but the session's) from 1."""
 
     latency_ms: float = 0.0  # added to every response
     jitter_ms: float = 0.0  # plus a uniform random 0..jitter
@@ -129,11 +117,6 @@ class _Server(ThreadingHTTPServer):
         super().finish_request(request, client_address)
 
 
-def _error(code: int, message: str, details: list[str] | None = None) -> bytes:
-    return json.dumps({"errorCode": code, "errorMessage": message,
-                       "errorDetails": details or []}).encode()
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -202,42 +185,33 @@ class _Handler(BaseHTTPRequestHandler):
         faults = sim.faults
         if faults.latency_ms or faults.jitter_ms:
             time.sleep((faults.latency_ms + random.uniform(0, faults.jitter_ms)) / 1000)
-        if not url.path.startswith("/netbackup/"):
-            return self._send(404, _error(404, "Not found."))
-        route: Any = ROUTES.get((method, path))
-        if route is None and method == "GET" and path.startswith("/admin/jobs/"):
-            route = _Handler.job_by_id
-        if route is None:
-            return self._send(404, _error(404, f"No such resource: {path}"))
-        params = {urllib.parse.unquote(k): urllib.parse.unquote(v) for k, _, v in
-                  (item.partition("=") for item in url.query.split("&") if item)}
-        if route not in (_Handler.ping, _Handler.login):
-            version = self._version()
+        route = find_route(method, path) if url.path.startswith("/netbackup/") else None
+        if route is None or path.startswith(sim.absent):
+            return self._respond(error(404, f"No such resource: {path}"), None)
+        version = None
+        if not route.public:
+            version = served_version(sim, self.headers)
             if version is None:
-                return None
+                return self._respond(NOT_ACCEPTABLE, None)
             if not self._authorized():
-                return self._send(401, _error(401, "The Authorization header is missing,"
-                                  " the token is invalid, or you do not have permission"
-                                  " for this action."))
-        else:
-            version = None
-        if path.startswith(DATA_PATHS) and faults.applies_to(path, url.query):
+                return self._respond(error(401, "The Authorization header is missing, the"
+                                           " token is invalid, or you do not have permission"
+                                           " for this action."), None)
+        faulted = route.data and faults.applies_to(path, url.query)
+        if faulted:
             with sim.state.lock:
                 sim.state.data_requests += 1
                 number = sim.state.data_requests
             if self._fault(number):
                 return None
-        return route(self, path=path, params=params, body=body, version=version)
+        params = {urllib.parse.unquote(k): urllib.parse.unquote(v) for k, _, v in
+                  (item.partition("=") for item in url.query.split("&") if item)}
+        request = Request(sim, method, path, params, body, version, self.headers, faulted)
+        return self._respond(route.handle(request), version)
 
-    def _version(self) -> str | None:
-        accept = self.headers.get("Accept", "")
-        served = self.server.simulator.versions
-        prefix = "application/vnd.netbackup+json;version="
-        if accept.startswith(prefix) and accept[len(prefix):] in served:
-            return accept[len(prefix):]
-        self._send(406, _error(406, "Invalid Accept type. Make sure your Accept header"
-                               " matches what this API produces."))
-        return None
+    def _respond(self, response: Response, version: str | None) -> None:
+        self._send(response.status, response.body,
+                   response.content_type or JSON_TYPE.format(version), response.headers)
 
     def _authorized(self) -> bool:
         sim = self.server.simulator
@@ -247,9 +221,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault(self, number: int) -> bool:
         faults = self.server.simulator.faults
         if faults.forbidden:
-            self._send(403, _error(403, "You do not have permission for this action."))
+            self._respond(error(403, "You do not have permission for this action."), None)
         elif faults.always_503 or number <= faults.burst_503:
-            self._send(503, _error(503, "The server is busy."))
+            self._respond(error(503, "The server is busy."), None)
         elif number == faults.html_502_at:
             self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
         elif number == faults.malformed_at:
@@ -262,230 +236,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif number == faults.trickle_at:
             self._trickle(faults.stall_seconds)
         elif faults.unauthorized_after and number > faults.unauthorized_after:
-            self._send(401, _error(401, "The token is invalid."))
+            self._respond(error(401, "The token is invalid."), None)
         else:
             return False
         return True
-
-    # -- endpoints -----------------------------------------------------------------------
-    def ping(self, **_: object) -> None:
-        top = max(self.server.simulator.versions, key=lambda v: tuple(map(int, v.split("."))))
-        self._send(200, str(self.server.simulator.now_ms()).encode(),
-                   f"text/vnd.netbackup+plain;version={top}", {"X-NetBackup-API-Version": top})
-
-    def login(self, body: bytes, **_: object) -> None:
-        sim = self.server.simulator
-        content_type = self.headers.get("Content-Type", "")
-        if not content_type.startswith("application/vnd.netbackup+json;version="):
-            return self._send(415, _error(415, "Unsupported Media Type."))
-        version = self._version()  # answers 406 itself when the version is not served
-        if version is None:
-            return None
-        if content_type.partition("version=")[2] != version:
-            return self._send(406, _error(406, "Content-Type and Accept versions differ."))
-        try:
-            request = json.loads(body)
-        except ValueError:
-            return self._send(400, _error(400, "Bad request."))
-        if request.get("userName") != sim.username or request.get("password") != sim.password:
-            return self._send(401, _error(401, "The user name, password or API Key is wrong."))
-        token = secrets.token_urlsafe(32)
-        sim.state.tokens.add(token)
-        self._send(201, json.dumps({"token": token, "tokenType": "BEARER",
-                                    "validity": 86400}).encode(), JSON_TYPE.format(version))
-        return None
-
-    def logout(self, **_: object) -> None:
-        self.server.simulator.state.tokens.discard(self.headers.get("Authorization", ""))
-        self._send(200, b"")
-
-    def jobs(self, params: dict[str, str], version: str, **_: object) -> None:
-        sim = self.server.simulator
-        try:
-            limit = int(params.get("page[limit]", "10"))
-        except ValueError:
-            limit = -1
-        if not 0 <= limit <= 100:
-            return self._send(400, _error(400, "Bad request.",
-                                          ["page[limit] must be between 0 and 100"]))
-        try:
-            ordered, position = sim.filtered(params.get("filter", ""), params.get("sort", ""))
-        except (FilterError, KeyError) as exc:
-            return self._send(400, _error(9401, str(exc).strip("'")))
-        start, end = 0, len(ordered)
-        try:
-            if "page[after]" in params:
-                start = position[params["page[after]"]] + 1
-            if "page[before]" in params:
-                end = position[params["page[before]"]]
-                start = max(start, end - limit)
-        except KeyError:
-            return self._send(400, _error(400, "Bad request.", ["unknown page cursor"]))
-        page = ordered[start:min(end, start + limit)]
-        if sim.faults.empty:
-            page = []
-        items = [job.rendered for job in page]
-        if sim.faults.bad_record and start == 0 and items:
-            items[0] = b'"not a job record"'
-        pagination: dict[str, object] = {"limit": limit}
-        if page and start + len(page) < end:
-            pagination["next"] = str(ordered[0].job_id if sim.faults.repeat_cursor
-                                     else page[-1].job_id)
-        if page and start > 0:
-            pagination["prev"] = str(page[0].job_id)
-        base = sim.url + "/admin/jobs"
-        links = {"self": {"href": base}, "first": {"href": base}}
-        if "next" in pagination:
-            links["next"] = {"href": f"{base}?page[after]={pagination['next']}"}
-        body = (b'{"links":' + json.dumps(links).encode() + b',"data":[' + b",".join(items)
-                + b'],"meta":{"pagination":' + json.dumps(pagination).encode() + b"}}")
-        self._send(200, body, JSON_TYPE.format(version))
-        return None
-
-    def job_by_id(self, path: str, version: str, **_: object) -> None:
-        wanted = path.rsplit("/", 1)[-1]
-        for job in self.server.simulator.dataset.jobs:
-            if str(job.job_id) == wanted:
-                return self._send(200, b'{"data":' + job.rendered + b"}",
-                                  JSON_TYPE.format(version))
-        return self._send(404, _error(404, f"The job {wanted} was not found."))
-
-    def jobs_count(self, body: bytes, version: str, **_: object) -> None:
-        sim = self.server.simulator
-        try:
-            request = json.loads(body)
-            attributes = request["data"]["attributes"]
-            assert request["data"]["type"] == "jobCount"
-            text = attributes.get("filter", "")
-            count = sim.count(text)
-        except FilterError as exc:
-            return self._send(400, _error(9401, str(exc)))
-        except (ValueError, KeyError, TypeError, AssertionError):
-            return self._send(400, _error(400, "Bad request."))
-        self._send(200, json.dumps({"data": {"type": "jobCount", "id": secrets.token_hex(4),
-                                             "attributes": {"count": count,
-                                                            "filter": text}}}).encode(),
-                   JSON_TYPE.format(version))
-        return None
-
-    def _offset_page(self, records: list[bytes], params: dict[str, str], version: str,
-                     meta: tuple[str, ...] | None = None) -> None:
-        """An offset page; `meta` names the pagination fields to send (None: all of the
-        storage documents', empty: no `meta` at all)."""
-        try:
-            limit = int(params.get("page[limit]", "10"))
-            offset = int(params.get("page[offset]", "0"))
-        except ValueError:
-            limit, offset = -1, -1
-        if not 1 <= limit <= 500 or offset < 0:
-            return self._send(400, _error(400, "Bad request.",
-                                          ["page[limit] 1..500, page[offset] >= 0"]))
-        if self.server.simulator.faults.empty:
-            records = []
-        count = len(records)
-        pages = math.ceil(count / limit)
-        pagination = {"count": count, "pages": pages, "page": offset // limit,
-                      "offset": offset, "limit": limit, "first": 0,
-                      "last": max(0, (pages - 1) * limit)}
-        if offset + limit < count:
-            pagination["next"] = offset + limit
-        if offset > 0:
-            pagination["prev"] = max(0, offset - limit)
-        if meta is not None:
-            pagination = {name: pagination[name] for name in meta if name in pagination}
-        body = b'{"links":{},"data":[' + b",".join(records[offset:offset + limit]) + b"]"
-        if meta != ():
-            body += b',"meta":{"pagination":' + json.dumps(pagination).encode() + b"}"
-        body += b"}"
-        self._send(200, body, JSON_TYPE.format(version))
-        return None
-
-    def storage_units(self, params: dict[str, str], version: str, **_: object) -> None:
-        units = [unit.rendered for unit in self.server.simulator.dataset.units]
-        self._offset_page(units, params, version)
-
-    def disk_pools(self, params: dict[str, str], version: str, **_: object) -> None:
-        pools = [pool.rendered for pool in self.server.simulator.dataset.pools]
-        self._offset_page(pools, params, version)
-
-    def slp_images(self, params: dict[str, str], version: str, **_: object) -> None:
-        """Cursor paging (base64 of backupTime:clientName), oldest first, limit 0..1000."""
-        sim = self.server.simulator
-        try:
-            limit = int(params.get("page[limit]", "100"))
-        except ValueError:
-            limit = -1
-        if not 0 <= limit <= 1000:
-            return self._send(400, _error(400, "Bad request.", ["page[limit] 0..1000"]))
-        text = params.get("filter", "")
-        match = re.fullmatch(r"\s*slpImageState eq '((?:[^']|'')*)'\s*", text)
-        if text and not match:
-            return self._send(400, _error(9401, "The OData filter criteria is invalid."))
-        wanted = match.group(1).replace("''", "'") if match else None
-        images = [image for image in sim.dataset.slp_images
-                  if wanted is None or image.state == wanted]
-        start = 0
-        if "page[after]" in params:
-            cursors = [image.cursor for image in images]
-            if params["page[after]"] not in cursors:
-                return self._send(400, _error(400, "Bad request.", ["unknown page cursor"]))
-            start = cursors.index(params["page[after]"]) + 1
-        page = [] if sim.faults.empty else images[start:start + limit]
-        pagination: dict[str, object] = {"limit": limit}
-        if page and start + len(page) < len(images):
-            pagination["next"] = page[-1].cursor
-        body = (b'{"links":{},"data":[' + b",".join(image.rendered for image in page)
-                + b'],"meta":{"pagination":' + json.dumps(pagination).encode() + b"}}")
-        self._send(200, body, JSON_TYPE.format(version))
-        return None
-
-    def policy_clients(self, params: dict[str, str], version: str, **_: object) -> None:
-        """`GET /config/unique-policy-clients`: offset paging, page[limit] 1..5000."""
-        try:
-            limit = int(params.get("page[limit]", "10"))
-        except ValueError:
-            limit = -1
-        if not 1 <= limit <= 5000:
-            return self._send(400, _error(400, "Bad request.", ["page[limit] 1..5000"]))
-        records = [json.dumps({"type": "uniquePolicyClient", "id": name, "attributes": {
-            "policyTypes": ["STANDARD"], "policyNames": ["policy-1"], "OS": "Linux",
-            "hardware": "x86_64"}}).encode() for name in self.server.simulator.configured]
-        return self._offset_page(records, {**params, "page[limit]": str(min(limit, 500))},
-                                 version)
-
-    def licensing_capacity(self, params: dict[str, str], version: str, **_: object) -> None:
-        sim = self.server.simulator
-        if not sim.licensing:
-            return self._send(404, _error(404, "No entity found."))
-        records = [json.dumps({"type": "capacity", "id": name, "attributes": {
-            "masterConsumptionMB": mb, "clientDetails": []}}).encode()
-            for name, mb in sim.dataset.consumption_mb.items()]
-        return self._offset_page(records, params, version, meta=LICENSING_PAGINATION)
-
-    def licensing_entitlements(self, params: dict[str, str], version: str,
-                               **_: object) -> None:
-        sim = self.server.simulator
-        if not sim.licensing:
-            return self._send(404, _error(404, "No entity found."))
-        return self._offset_page([e.rendered for e in sim.dataset.entitlements], params,
-                                 version, meta=())  # the vendor document declares none
-
-
-LICENSING_PAGINATION = ("prev", "next", "first", "last", "count", "offset", "limit")
-
-ROUTES = {
-    ("GET", "/ping"): _Handler.ping,
-    ("POST", "/login"): _Handler.login,
-    ("POST", "/logout"): _Handler.logout,
-    ("GET", "/admin/jobs"): _Handler.jobs,
-    ("POST", "/admin/jobs-count-requests"): _Handler.jobs_count,
-    ("GET", "/storage/storage-units"): _Handler.storage_units,
-    ("GET", "/storage/disk-pools"): _Handler.disk_pools,
-    ("GET", "/catalog/slp-images"): _Handler.slp_images,
-    ("GET", "/config/unique-policy-clients"): _Handler.policy_clients,
-    ("GET", "/licensing/capacity"): _Handler.licensing_capacity,
-    ("GET", "/licensing/entitlements"): _Handler.licensing_entitlements,
-}
 
 
 def self_signed_certificate(directory: str) -> tuple[str, str]:
@@ -508,6 +262,7 @@ class Simulator:
                  password: str | None = None, faults: Faults | None = None,
                  host: str = "127.0.0.1", port: int = 0, tls: bool = False,
                  compress: bool = False, licensing: bool = True, clock_offset: float = 0.0,
+                 absent: tuple[str, ...] = (),
                  record: bool = True, **data_options: object) -> None:
         self.dataset = dataset or generate(jobs=jobs, units=units, seed=seed,
                                            **data_options)  # type: ignore[arg-type]
@@ -518,9 +273,14 @@ class Simulator:
         self.faults = faults or Faults()
         self.compress = compress  # gzip bodies over 1 KiB when the client accepts gzip
         self.licensing = licensing  # False: /licensing/* answers 404, as older releases do
+        self.absent = absent  # these paths (and below) answer 404: a primary without tape
         self.clock_offset = clock_offset  # seconds the primary's clock is ahead of ours
         self._rng = random.Random(seed + 1000)
         self.configured = configured_clients(self.dataset.jobs)  # the policies' clients
+        self.records = {name: endpoint.generate(random.Random(f"{seed}:{name}"),
+                                                self.dataset.anchor_ms)
+                        for name, endpoint in endpoints().items()
+                        if endpoint.generate is not None}  # each endpoint's own data
         self.state = _State()
         self.record = record  # keep every request in `requests` (tests read them)
         self.requests: list[RecordedRequest] = []
@@ -642,46 +402,6 @@ class Simulator:
             while len(self._cache) > 64:
                 self._cache.popitem(last=False)
         return entry
-
-    def truth(self, window_seconds: float, end_ms: int | None = None):
-        end = self.dataset.anchor_ms if end_ms is None else end_ms
-        return self.dataset.truth(end - int(window_seconds * 1000), end)
-
-    def expected_series(self, window_seconds: float = 3600, read_until_ms: int | None = None,
-                        counted_since_ms: int | None = None, read_from_ms: int | None = None
-                        ) -> dict[str, Series]:
-        """By collector name: every family nbu-push must publish for this data, computed
-        from the simulator's own records (not from nbu-push's code).
-
-        Without `read_until_ms` (the watermark nbu-push reports) the window ends at the
-        dataset's anchor; with it, the window starts at the minute edge at or before
-        `read_until_ms - window` (docs/state.md). Counters cover [counted_since, read_until).
-        """
-        data = self.dataset
-        if read_until_ms is None:
-            window = self.truth(window_seconds)
-        else:
-            since = (read_until_ms - int(window_seconds * 1000)) // 60_000 * 60_000
-            window = data.truth(since, read_until_ms)
-        counted = (data.truth(counted_since_ms, read_until_ms)
-                   if read_until_ms is not None and counted_since_ms is not None else None)
-        return {
-            "jobs": jobs_series(window, window_seconds, counted, read_until_ms,
-                                counted_since_ms),
-            "storage": storage_series(data.units),
-            "job_states": job_states_series(data.jobs),
-            "catalog_backup": catalog_series(data.jobs),
-            "disk_pools": disk_pool_series(data.pools),
-            "slp_backlog": slp_series(data.slp_images),
-            "licensing": (licensing_series(data.consumption_mb, data.entitlements)
-                          if self.licensing else licensing_series({}, [])),
-            "configured_clients": {"nbu_client_configured": {
-                (("client", name),): 1.0 for name in self.configured}},
-            "clients": clients_series(
-                data.jobs, read_from_ms if read_from_ms is not None else 0,
-                read_until_ms if read_until_ms is not None else data.anchor_ms,
-                self.configured),
-        }
 
     def start(self) -> Simulator:
         self._thread.start()
