@@ -130,7 +130,7 @@ def run_once(info: dict, env_extra: dict[str, str], save_state: bool) -> Measure
     return Measurement(done.wall, done.cpu, done.max_rss_mib,
                        int(values["nbu_push_api_requests"]),
                        values["nbu_push_api_received_bytes"] / 2**20,
-                       int(values["nbu_push_records_read"]), done.code,
+                       int(values.get("nbu_push_records_read", 0)), done.code,
                        {name: (requests[name], seconds[name]) for name in sorted(requests)})
 
 
@@ -185,9 +185,13 @@ def main() -> None:
             if args.collectors:
                 env["NBU_COLLECTORS"] = args.collectors
             runs, bare = [], []
+            reads_jobs = not args.collectors or "jobs" in args.collectors.split(",")
             for _ in range(repeat):  # interleaved: both see the same machine
                 runs.append(run_once(info, env, args.save_state))
-                bare.append(run_bare(info, concurrency))
+                if reads_jobs:  # the bare client reads jobs: nothing to compare otherwise
+                    bare.append(run_bare(info, concurrency))
+            bare = bare or [Measurement(float("nan"), float("nan"), float("nan"), 0, 0.0, 0,
+                                        0, {})]
             runs.sort(key=lambda m: m.wall)
             bare.sort(key=lambda m: m.wall)
         finally:

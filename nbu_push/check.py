@@ -142,7 +142,7 @@ def _netbackup_checks(settings: Settings) -> list[Check]:
                                " NBU_COLLECTORS"))
             continue
         except ApiError as exc:
-            if exc.status == 404 and name == "licensing":
+            if exc.status == 404 and collector.absent is not None:
                 found.append(Check(f"permission for {name}", True,
                                    "not offered by this release (it is skipped)"))
                 continue

@@ -103,7 +103,8 @@ OPTIONS: tuple[Option, ...] = (
            "lock against overlapping runs", computed_default="$TMPDIR/nbu-push-<site>.lock"),
     Option("collectors", "--collectors", "NBU_COLLECTORS", "NAMES",
            "comma-separated collectors to run (jobs, storage, job_states, slp_backlog,"
-           " disk_pools, licensing, catalog_backup, configured_clients, clients)", "all"),
+           " disk_pools, licensing, catalog_backup, configured_clients, clients, tape_drives,"
+           " tape_media, media_servers, storage_servers)", "all"),
     Option("client_lookups", "--client-lookups", "NBU_CLIENT_LOOKUPS", "N",
            "configured clients never seen in a job that are looked up per run", "200"),
     Option("client_include", "--client-include", "NBU_CLIENT_INCLUDE", "REGEX",
@@ -112,6 +113,9 @@ OPTIONS: tuple[Option, ...] = (
            "leave out clients whose whole name matches (per-client metrics)"),
     Option("client_retention", "--client-retention", "NBU_CLIENT_RETENTION", "DURATION",
            "a client neither configured nor seen in a job for this long is forgotten", "30d"),
+    Option("tape_media_interval", "--tape-media-interval", "NBU_TAPE_MEDIA_INTERVAL",
+           "DURATION", "tape media are read at most this often (the counts are kept between"
+           " runs)", "1h"),
     Option("max_series", "--max-series", "NBU_MAX_SERIES", "N",
            "cap on series per metric; the rest is dropped and counted", "5000"),
     Option("site", "--site", "NBU_SITE", "NAME",
@@ -160,6 +164,30 @@ def value(raw: Raw, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class CollectorOptions:
+    """The options only some collectors read, typed; their defaults are those of OPTIONS."""
+
+    client_lookups: int  # configured clients never seen in a job, looked up per run
+    client_include: str | None  # a regular expression for the whole client name
+    client_exclude: str | None
+    client_retention: float  # seconds
+    tape_media_interval: float  # seconds
+
+
+def collector_options(raw: Raw) -> CollectorOptions:
+    return CollectorOptions(
+        client_lookups=parse_int(value(raw, "client_lookups"), "NBU_CLIENT_LOOKUPS", 0,
+                                 100_000),
+        client_include=regex(value(raw, "client_include"), "NBU_CLIENT_INCLUDE"),
+        client_exclude=regex(value(raw, "client_exclude"), "NBU_CLIENT_EXCLUDE"),
+        client_retention=parse_duration(value(raw, "client_retention"),
+                                        "NBU_CLIENT_RETENTION", maximum=3650 * 86400),
+        tape_media_interval=parse_duration(value(raw, "tape_media_interval"),
+                                           "NBU_TAPE_MEDIA_INTERVAL", maximum=7 * 86400,
+                                           zero=True))
+
+
+@dataclass(frozen=True)
 class PushgatewaySettings:
     url: str
     job: str
@@ -197,8 +225,8 @@ class Settings:
     job_settle: float = 120.0
     job_backfill: float = 86400.0
     state_file: str | None = None  # None: no state kept (NBU_STATE_FILE=off)
-    client_options: dict[str, object] = field(default_factory=dict)  # for the clients
-    # collectors: client_lookups, client_include, client_exclude, client_retention
+    collector_options: CollectorOptions = field(
+        default_factory=lambda: collector_options({}))
     balance_slices: bool = True  # NBU_JOB_SLICING=count (default) or time
     lock_file: str | None = None  # None: no lock (NBU_LOCK_FILE=off, or --dry-run)
     max_series: int = 5000
@@ -232,7 +260,7 @@ class Settings:
                               stats=stats, balance_slices=self.balance_slices, state=state,
                               settle=self.job_settle, backfill=self.job_backfill,
                               windows=self.job_windows, max_series=self.max_series,
-                              options=dict(self.client_options))
+                              options=self.collector_options)
 
     def sinks(self, deadline: Deadline) -> list[Sink]:
         """Where the payload goes: stdout for a dry run, else the textfile and/or gateway."""
@@ -475,14 +503,7 @@ def settings_from(raw: Raw) -> Settings:
                                   zero=True),
         job_backfill=parse_duration(value(raw, "job_backfill"), "NBU_JOB_BACKFILL"),
         state_file=state_path(value(raw, "state_file"), site),
-        client_options={
-            "client_lookups": parse_int(value(raw, "client_lookups"), "NBU_CLIENT_LOOKUPS", 0,
-                                        100_000),
-            "client_include": regex(value(raw, "client_include"), "NBU_CLIENT_INCLUDE"),
-            "client_exclude": regex(value(raw, "client_exclude"), "NBU_CLIENT_EXCLUDE"),
-            "client_retention": parse_duration(value(raw, "client_retention"),
-                                               "NBU_CLIENT_RETENTION", maximum=3650 * 86400),
-        },
+        collector_options=collector_options(raw),
     )
 
 

@@ -26,6 +26,7 @@ from .errors import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_PARTIAL,
+    ApiError,
     AuthError,
     DeadlineExceeded,
     Incomplete,
@@ -73,6 +74,12 @@ def _run_collector(collector: Collector[Any], client: NetBackupClient,
         return CollectorOutcome(name, False, time.monotonic() - started, ctx.stats,
                                 data=exc.summary, error=exc.cause, state=keep(exc.summary))
     except Exception as exc:  # one collector's failure never stops the others
+        if isinstance(exc, ApiError) and exc.status == 404 and collector.absent is not None:
+            log.info("%s: this primary does not offer %s (HTTP 404); no %s series", name,
+                     collector.reads.partition(" (")[0], name)
+            data = collector.absent()
+            return CollectorOutcome(name, True, time.monotonic() - started, ctx.stats,
+                                    data=data, state=keep(data))
         if not isinstance(exc, NbuPushError):
             log.error("collector %s: internal error %s: %s", name, type(exc).__name__, exc)
         return CollectorOutcome(name, False, time.monotonic() - started, ctx.stats, error=exc)

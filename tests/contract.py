@@ -25,6 +25,10 @@ def type_ok(value: object, kind: str) -> bool:
         return isinstance(value, str) and bool(TIMESTAMP.match(value))
     if kind == "array":
         return isinstance(value, list)
+    if kind == "object":
+        return isinstance(value, dict)
+    if kind == "boolean":
+        return isinstance(value, bool)
     raise AssertionError(f"unknown contract type {kind}")
 
 

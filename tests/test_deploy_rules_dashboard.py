@@ -73,7 +73,8 @@ def test_dashboard_panels_the_issue_asks_for():
                    "Disk pool up", "Licensed capacity used",
                    "Time to licence end per entitlement", "Since last catalog backup",
                    "Clients by age of the last good backup, worst first",
-                   "Configured clients never backed up"):
+                   "Configured clients never backed up", "Tape and servers", "Tape drives up",
+                   "Usable scratch media per pool", "Media servers up", "Storage servers up"):
         assert wanted in titles
 
 

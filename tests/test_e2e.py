@@ -13,12 +13,15 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.simulator import Simulator
 
 from .cli import nbu_push, sim_env
 from .conftest import REPO, free_port, require_binary, stop, wait_ready
+from .truth import expected_series
+from .truth.jobs import window_tally
 
 JOBS = 8000
 
@@ -77,7 +80,7 @@ def test_prometheus_sees_the_true_totals(gateway, prometheus, big_simulator):
     result = nbu_push(env=sim_env(big_simulator, PUSHGATEWAY_URL=gateway.url,
                                   NBU_SITE="e2e"))
     assert result.code == 0, result.stderr
-    truth = big_simulator.truth(3600)
+    truth = window_tally(big_simulator, 3600)
     [success] = wait_for(prometheus, 'nbu_push_success{job="nbu-push",site="e2e"}')
     assert success["value"][1] == "1"
     assert "instance" not in success["metric"] or success["metric"]["instance"] == ""
@@ -104,7 +107,7 @@ def test_node_exporter_sees_the_true_totals(node_exporter, big_simulator):
     assert result.code == 0, result.stderr
     text = requests.get(server.url + "/metrics", timeout=5).text
     samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
-    truth = big_simulator.truth(3600)
+    truth = window_tally(big_simulator, 3600)
     [error] = [s.value for s in samples if s.name == "node_textfile_scrape_error"]
     assert error == 0
     failed = sum(s.value for s in samples if s.name == "nbu_jobs_finished"
@@ -138,3 +141,53 @@ def test_dashboard_protection_panels_evaluate_on_pushed_data(gateway, prometheus
     copies = query(prometheus, panels["Age of the last duplicate and replica per client"])
     assert {(s["metric"]["client"], s["metric"]["copy"]) for s in copies} >= {
         ("copies.example.com", "duplicate"), ("copies.example.com", "replicate")}
+
+
+def test_tape_and_server_alerts_and_panels_evaluate_on_pushed_data(gateway, prometheus):
+    """The tape and server alert expressions (their `for` aside) and dashboard panels, run by
+    Prometheus on what a run pushed, name exactly what the simulator's records say."""
+    rules = {rule["alert"]: rule["expr"] for group in yaml.safe_load(
+        (REPO / "prometheus" / "nbu-push.rules.yml").read_text())["groups"]
+        for rule in group["rules"] if "alert" in rule}
+    dashboard = json.loads((REPO / "grafana" / "nbu-push.json").read_text())
+    panels = {panel["title"]: panel["targets"][0]["expr"].replace("$site", "tape")
+              for panel in dashboard["panels"] if panel.get("targets")}
+    with Simulator(jobs=60) as sim:
+        assert nbu_push(env=sim_env(sim, PUSHGATEWAY_URL=gateway.url, NBU_SITE="tape",
+                                    NBU_STATE_FILE="off")).code == 0
+        wait_for(prometheus, 'nbu_push_success{site="tape"}')
+        truth = expected_series(sim)
+    drives, media = truth["tape_drives"], truth["tape_media"]
+
+    def named(expr: str, label: str) -> set[str]:
+        return {series["metric"][label] for series in query(prometheus, expr)
+                if series["metric"].get("site") == "tape"}
+
+    def where(series: dict, label: str, test) -> set[str]:
+        return {dict(labels)[label] for labels, value in series.items() if test(value)}
+
+    down = where(drives["nbu_tape_drive_up"], "drive", lambda v: v == 0) | where(
+        drives["nbu_tape_drive_paths_down"], "drive", lambda v: v > 0)
+    assert named(rules["NetBackupTapeDriveDown"], "drive") == down != set()
+    cleaning = where(drives["nbu_tape_drive_needs_cleaning"], "drive", lambda v: v == 1)
+    assert named(rules["NetBackupTapeDriveNeedsCleaning"], "drive") == cleaning != set()
+    usable: dict[str, float] = {}
+    for labels, count in media["nbu_tape_media"].items():
+        row = dict(labels)
+        if row["pool_type"] == "SCRATCH_MEDIA_POOL":
+            usable[row["volume_pool"]] = usable.get(row["volume_pool"], 0) + (
+                count if row["condition"] == "usable" else 0)
+    assert named(rules["NetBackupScratchMediaLow"], "volume_pool") == {
+        pool for pool, count in usable.items() if count < 10}
+    assert named(rules["NetBackupCleaningTapesLow"], "robot") == where(
+        media["nbu_tape_cleanings_remaining"], "robot", lambda v: v < 5)
+    assert named(rules["NetBackupMediaServerDown"], "media_server") == {"media04.example.com"}
+    assert named(rules["NetBackupStorageServerDown"], "storage_server") == {
+        "msdp02.example.com"}
+    scratch = query(prometheus, panels["Usable scratch media per pool"])
+    assert {s["metric"]["volume_pool"]: float(s["value"][1]) for s in scratch
+            if s["metric"]["site"] == "tape"} == {p: c for p, c in usable.items() if c}
+    ratios = query(prometheus, panels["MSDP deduplication ratio"])
+    assert {s["metric"]["storage_server"]: float(s["value"][1]) for s in ratios} == {
+        dict(labels)["storage_server"]: value for labels, value
+        in truth["storage_servers"]["nbu_storage_server_deduplication_ratio"].items()}

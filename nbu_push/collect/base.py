@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from ..config import CollectorOptions, collector_options
+from ..errors import AuthError
 from ..metrics.family import RUN_PREFIX, Family
 from ..stats import CollectorStats
 
@@ -41,7 +43,7 @@ class CollectContext:
     inputs: dict[str, Any] = field(default_factory=dict)  # the outcomes (report.py) of the
     # collectors it `uses` that ran
     max_series: int = 5000  # NBU_MAX_SERIES, for collectors that choose which series to keep
-    options: dict[str, Any] = field(default_factory=dict)  # collector-specific settings
+    options: CollectorOptions = field(default_factory=lambda: collector_options({}))
 
     def __post_init__(self) -> None:
         if not self.windows:
@@ -61,6 +63,9 @@ class Collector(Generic[S]):
     connections: int = 1  # requests it has in flight at once (sizes the connection pool)
     uses: tuple[str, ...] = ()  # collectors whose summary it needs: it runs after them
     probe: str | None = None  # a path `nbu-push check` GETs (page[limit]=1) for the permission
+    # the summary when the primary answers HTTP 404 (a release without the API, a primary
+    # without tape): no series, one INFO line, the run succeeds; None: a 404 fails it
+    absent: Callable[[], S] | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -74,3 +79,11 @@ class Collector(Generic[S]):
             if name.startswith(RUN_PREFIX):
                 raise ValueError(f"collector {self.name!r} declares {name}: the {RUN_PREFIX}"
                                  " prefix is reserved for the run's own families")
+
+
+def require_records(found: int, path: str) -> None:
+    """An endpoint every primary that offers it fills (its drives, its default volume pools,
+    its media servers) answered with no records: the role cannot see the namespace. NetBackup
+    says so with an empty 200 as often as with a 403, so it is the same failure."""
+    if not found:
+        raise AuthError(f"GET {path} answered no records: the API key's role cannot see them")

@@ -236,7 +236,7 @@ def _select(book: ClientBook, cap: int) -> tuple[list[ClientKey], int]:
 
 
 def collect_clients(client: NetBackupClient, ctx: CollectContext) -> ClientsSummary:
-    keep = client_filter(ctx.options.get("client_include"), ctx.options.get("client_exclude"))
+    keep = client_filter(ctx.options.client_include, ctx.options.client_exclude)
     book = _book(ctx)
     jobs = ctx.inputs.get("jobs")  # its outcome; None when the jobs collector is off
     if jobs is not None and isinstance(jobs.data, JobsSummary):  # first: never lose a job
@@ -247,14 +247,14 @@ def collect_clients(client: NetBackupClient, ctx: CollectContext) -> ClientsSumm
     # the primary's clock, which the facts are in (the local one without the jobs collector)
     now_ms = (jobs.data.target_ms if jobs is not None and isinstance(jobs.data, JobsSummary)
               else round(ctx.now * 1000))
-    retention = float(ctx.options.get("client_retention", 30 * 86400))
+    retention = ctx.options.client_retention
     book.prune(names, keep, now_ms - retention * 1000)
     summary = ClientsSummary(book)  # `Incomplete` keeps its book in the state, unpublished
     if jobs is not None and not jobs.success:  # not current: keep the state, publish nothing
         raise Incomplete(jobs.error or NbuPushError("the jobs collector failed"), summary)
     if names is not None:
         wanted = sorted(names - book.known_good() - set(book.looked_up))
-        batch = wanted[:int(ctx.options.get("client_lookups", 200))]
+        batch = wanted[:ctx.options.client_lookups]
         found = _look_up_all(client, ctx, batch, summary)
         if len(found) < len(batch):
             log.info("clients: %d lookups stopped by the deadline; they continue next run",

@@ -53,7 +53,7 @@ def client_filter(include: str | None, exclude: str | None):
 
 def collect_configured_clients(client: NetBackupClient, ctx: CollectContext
                                ) -> ConfiguredClients:
-    keep = client_filter(ctx.options.get("client_include"), ctx.options.get("client_exclude"))
+    keep = client_filter(ctx.options.client_include, ctx.options.client_exclude)
     summary = ConfiguredClients()
     for page in offset_pages(client, PATH, {}, decode_clients_page, ctx.stats, ctx.max_pages,
                              PAGE_LIMIT):

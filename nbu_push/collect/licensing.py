@@ -16,7 +16,6 @@ from typing import Any
 
 import msgspec
 
-from ..errors import ApiError
 from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
@@ -119,19 +118,12 @@ class Licensing:
 
 def collect_licensing(client: NetBackupClient, ctx: CollectContext) -> Licensing:
     summary = Licensing()
-    try:
-        for page in offset_pages(client, CAPACITY_PATH, {}, decode_capacity_page, ctx.stats,
-                                 ctx.max_pages, PAGE_LIMIT):
-            ctx.stats.add(skipped=summary.add_capacity(page.records))
-        for entitlements in offset_pages(client, ENTITLEMENTS_PATH, {},
-                                         decode_entitlements_page, ctx.stats, ctx.max_pages,
-                                         PAGE_LIMIT):
-            ctx.stats.add(skipped=summary.add_entitlements(entitlements.records))
-    except ApiError as exc:
-        if exc.status != 404:
-            raise
-        log.info("licensing: this primary has no licensing API (HTTP 404); no licence series")
-        return Licensing()
+    for page in offset_pages(client, CAPACITY_PATH, {}, decode_capacity_page, ctx.stats,
+                             ctx.max_pages, PAGE_LIMIT):
+        ctx.stats.add(skipped=summary.add_capacity(page.records))
+    for entitlements in offset_pages(client, ENTITLEMENTS_PATH, {}, decode_entitlements_page,
+                                     ctx.stats, ctx.max_pages, PAGE_LIMIT):
+        ctx.stats.add(skipped=summary.add_entitlements(entitlements.records))
     return summary
 
 
@@ -151,6 +143,7 @@ COLLECTOR: Collector[Licensing] = Collector(
     reads=f"GET {CAPACITY_PATH}, GET {ENTITLEMENTS_PATH} (offset paging; off on HTTP 404)",
     permission="|MANAGE|LICENSING|USAGE| view and |MANAGE|LICENSING| view",
     collect=collect_licensing,
+    absent=Licensing,
     families=(
         Family("nbu_license_used_capacity_bytes",
                "Front-end data the primary server consumes for capacity licensing"
