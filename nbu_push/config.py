@@ -104,7 +104,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("collectors", "--collectors", "NBU_COLLECTORS", "NAMES",
            "comma-separated collectors to run (jobs, storage, job_states, slp_backlog,"
            " disk_pools, licensing, catalog_backup, configured_clients, clients, tape_drives,"
-           " tape_media, media_servers, storage_servers)", "all"),
+           " tape_media, media_servers, storage_servers, anomalies, malware, alerts,"
+           " certificates)", "all"),
     Option("client_lookups", "--client-lookups", "NBU_CLIENT_LOOKUPS", "N",
            "configured clients never seen in a job that are looked up per run", "200"),
     Option("client_include", "--client-include", "NBU_CLIENT_INCLUDE", "REGEX",

@@ -44,6 +44,8 @@ def check_filter(text: str, rules: dict) -> None:
             assert TIMESTAMP.match(literal), f"{literal!r}: unquoted UTC with milliseconds"
         elif rule["type"] == "integer":
             assert re.fullmatch(r"-?\d+", literal), literal
+        elif rule["type"] == "boolean":
+            assert literal in ("true", "false"), literal
         else:
             assert literal.startswith("'") and literal.endswith("'"), literal
 

@@ -25,6 +25,7 @@ from nbu_push.metrics import Family
 from nbu_push.metrics.exposition import render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.run import run
+from nbu_push.simulator.endpoints.alerts import add_alert
 from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push, sim_env
@@ -64,8 +65,9 @@ def toy(name: str, family: str) -> str:
 
 
 def test_every_collector_is_emitted_true_and_documented(simulator, tmp_path):
-    """Three runs with a state: a first run, jobs ending after it, a run that publishes their
-    new label sets at 0, and one that adds them; then every family equals the truth."""
+    """Three runs with a state: a first run, jobs ending and alerts created after it, a run
+    that publishes their new label sets at 0, and one that adds them; then every family
+    equals the truth."""
     textfile = tmp_path / "nbu_push.prom"
     env = sim_env(simulator, NBU_PUSH_TEXTFILE=str(textfile), NBU_JOB_SETTLE="0s",
                   NBU_STATE_FILE=str(tmp_path / "state.json"))
@@ -79,6 +81,8 @@ def test_every_collector_is_emitted_true_and_documented(simulator, tmp_path):
             for offset, status, policy in ((0, 0, "STANDARD"), (1, 0, "NEW_POLICY_TYPE"),
                                            (2, 96, "VMWARE")):
                 simulator.add_job(watermark + offset, status=status, policy_type=policy)
+            for severity in ("ERROR", "ERROR", "WARNING"):  # alerts created after the first run
+                add_alert(simulator, severity)
         time.sleep(1.1)  # the primary's Date header has whole seconds
     published = series(textfile.read_text())
     truth = expected(simulator, published)

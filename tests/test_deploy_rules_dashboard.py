@@ -74,7 +74,11 @@ def test_dashboard_panels_the_issue_asks_for():
                    "Time to licence end per entitlement", "Since last catalog backup",
                    "Clients by age of the last good backup, worst first",
                    "Configured clients never backed up", "Tape and servers", "Tape drives up",
-                   "Usable scratch media per pool", "Media servers up", "Storage servers up"):
+                   "Usable scratch media per pool", "Media servers up", "Storage servers up",
+                   "Security", "Open anomalies by severity",
+                   "Images whose latest scan found malware",
+                   "New NetBackup alerts per hour by severity",
+                   "Host certificates expiring within 30 days", "Time to CA certificate expiry"):
         assert wanted in titles
 
 

@@ -17,6 +17,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.simulator import Simulator
+from nbu_push.simulator.endpoints.alerts import add_alert
 
 from .cli import nbu_push, sim_env
 from .conftest import REPO, free_port, require_binary, stop, wait_ready
@@ -191,3 +192,44 @@ def test_tape_and_server_alerts_and_panels_evaluate_on_pushed_data(gateway, prom
     assert {s["metric"]["storage_server"]: float(s["value"][1]) for s in ratios} == {
         dict(labels)["storage_server"]: value for labels, value
         in truth["storage_servers"]["nbu_storage_server_deduplication_ratio"].items()}
+
+
+def test_security_alerts_and_panels_evaluate_on_pushed_data(gateway, prometheus, tmp_path):
+    """The security alert expressions and panels, run by Prometheus on three pushed runs with
+    a state (ERROR alerts created after the first), equal what the simulator's records say."""
+    rules = {rule["alert"]: rule["expr"] for group in yaml.safe_load(
+        (REPO / "prometheus" / "nbu-push.rules.yml").read_text())["groups"]
+        for rule in group["rules"] if "alert" in rule}
+    dashboard = json.loads((REPO / "grafana" / "nbu-push.json").read_text())
+    panels = {panel["title"]: panel["targets"][0]["expr"].replace("$site", "sec")
+              for panel in dashboard["panels"] if panel.get("targets")}
+    with Simulator(jobs=60) as sim:
+        env = sim_env(sim, PUSHGATEWAY_URL=gateway.url, NBU_SITE="sec",
+                      NBU_STATE_FILE=str(tmp_path / "state.json"))
+        seen = 0.0
+        for run in range(3):
+            assert nbu_push(env=env).code == 0
+            if run == 0:
+                for _ in range(30):
+                    add_alert(sim, "ERROR")
+            seen = float(wait_for(prometheus, 'nbu_push_last_run_timestamp_seconds{site="sec"}'
+                                  f' > {seen}')[0]["value"][1])  # Prometheus has this run
+            time.sleep(1.5)  # and a second scrape of it
+        truth = expected_series(sim)
+
+    def value(expr: str) -> float | None:
+        found = [float(s["value"][1]) for s in query(prometheus, expr)
+                 if s["metric"].get("site", "sec") == "sec"]
+        return found[0] if found else None
+
+    high = truth["anomalies"]["nbu_anomalies_open"][(("severity", "HIGH"),)]
+    assert value(rules["NetBackupAnomaliesOpen"]) == (high or None)
+    impacted = truth["malware"]["nbu_malware_latest_scan_images"][(("result", "IMPACTED"),)]
+    assert value(rules["NetBackupMalwareImpactedImages"]) == (impacted or None)
+    assert value(panels["Images whose latest scan found malware"]) == impacted
+    expiring = truth["certificates"]["nbu_certificates_expiring"][(("within", "30d"),)]
+    assert value(rules["NetBackupCertificatesExpiring"]) == (expiring or None)
+    assert value(rules["NetBackupCaCertificateExpiring"]) is not None  # the CA: 80 days
+    burst = value(rules["NetBackupErrorAlertsBurst"])
+    assert burst is not None and burst >= 30  # 0, then 30 new ERROR alerts (extrapolated)
+    assert value(panels["Host certificates expiring within 30 days"]) == expiring

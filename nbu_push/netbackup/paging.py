@@ -14,10 +14,12 @@ from array import array
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
+import msgspec
+
 from ..errors import ApiError, Cancelled
 from ..stats import CollectorStats
 from .client import NetBackupClient
-from .decoding import Page
+from .decoding import Page, page_decoder
 from .query import build_query
 
 R = TypeVar("R")
@@ -85,6 +87,7 @@ def offset_pages(
     stats: CollectorStats,
     max_pages: int,
     limit: int = STORAGE_PAGE_LIMIT,
+    authenticated: bool = True,  # False: the endpoint takes no credentials (none are sent)
 ) -> Iterator[Page[R]]:
     """Advance `page[offset]` by the records received until `meta.pagination.count`, or,
     without a count, until an empty page: a short page proves nothing when the server's
@@ -92,7 +95,7 @@ def offset_pages(
     offset = 0
     for _ in range(max_pages):
         query = {**params, "page[limit]": limit, "page[offset]": offset}
-        page = _fetch(client, path, query, decode, stats)
+        page = _fetch(client, path, query, decode, stats, authenticated)
         received = len(page.records) + page.skipped
         if received > limit:
             raise ApiError(f"GET {path}: {received} records on a page of {limit}")
@@ -122,8 +125,23 @@ def first_record(
 
 
 def _fetch(client: NetBackupClient, path: str, query: Mapping[str, object],
-           decode: Callable[[bytes, str], Page[R]], stats: CollectorStats) -> Page[R]:
-    response = client.request("GET", path, query=build_query(query), stats=stats)
+           decode: Callable[[bytes, str], Page[R]], stats: CollectorStats,
+           authenticated: bool = True) -> Page[R]:
+    response = client.request("GET", path, query=build_query(query), stats=stats,
+                              authenticated=authenticated)
     page = decode(response.content, f"GET {path}")
     stats.add(pages=1, records=len(page.records) + page.skipped, skipped=page.skipped)
     return page
+
+
+def count_records(client: NetBackupClient, path: str, params: Mapping[str, object],
+                  stats: CollectorStats, limit: int = 1) -> int:
+    """How many records match `params`: `meta.pagination.count` of one small page (with
+    `limit` 0 where the endpoint allows it, no record is sent at all)."""
+    page = _fetch(client, path, {**params, "page[limit]": limit}, _decode_any_page, stats)
+    if page.count is None:
+        raise ApiError(f"GET {path}: the response has no meta.pagination.count")
+    return page.count
+
+
+_decode_any_page = page_decoder(msgspec.Raw)  # the records are not read, only counted

@@ -105,3 +105,39 @@ def _end_bounds(tests: list) -> tuple[int, int] | None:
         if op in ("le", "eq"):
             high = min(high, value + 1)
     return (low, high) if found else None
+
+
+def record_filter(text: str, fields: dict[str, tuple[Callable[[dict], Any], set[str]]]
+                  ) -> Callable[[dict], bool]:
+    """A predicate over decoded records for the endpoints other than jobs: comparisons
+    joined by `and`, each on a field the endpoint's document lists (name -> (how to read it
+    from the record, the operators the document allows)); strings quoted, integers and
+    booleans bare. FilterError otherwise."""
+    tests: list[tuple[Callable[[dict], Any], Callable[[Any, Any], bool], Any]] = []
+    for clause in _split_and(text) if text.strip() else []:
+        match = _CLAUSE.match(clause)
+        if not match or match.group(1) not in fields:
+            raise FilterError(f"The OData filter criteria is invalid near '{clause.strip()}'.")
+        name, op, literal = match.groups()
+        read, allowed = fields[name]
+        if op not in allowed:
+            raise FilterError(f"The OData filter criteria is invalid: {op} on '{name}'.")
+        value: Any
+        if literal.startswith("'") and literal.endswith("'") and len(literal) > 1:
+            value = literal[1:-1].replace("''", "'")
+        elif literal in ("true", "false"):
+            value = literal == "true"
+        elif re.fullmatch(r"-?\d+", literal):
+            value = int(literal)
+        else:
+            raise FilterError(f"The OData filter criteria is invalid: '{literal}'.")
+        tests.append((read, OPS[op], value))
+
+    def predicate(record: dict) -> bool:
+        for read, compare, value in tests:
+            actual = read(record)
+            if actual is None or type(actual) is not type(value) or not compare(actual, value):
+                return False
+        return True
+
+    return predicate

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from .endpoints import Request, Response, error
+from .odata import FilterError, record_filter
 
 OFFSET_PAGINATION = ("count", "pages", "page", "offset", "limit", "first", "last", "next",
                      "prev")
@@ -65,3 +67,24 @@ def cursor_page(request: Request, records: Sequence[tuple[str, bytes]], default_
         pagination["next"] = page[-1][0]
     return Response(200, b'{"links":{},"data":[' + b",".join(record for _, record in page)
                     + b'],"meta":{"pagination":' + json.dumps(pagination).encode() + b"}}")
+
+
+def filtered_page(request: Request, records: Sequence[dict], fields: Mapping[str, Sequence[str]],
+                  read: dict[str, Callable[[dict], Any]] | None = None, **paging: Any
+                  ) -> Response:
+    """An offset page of the records that pass `filter`, on the fields the endpoint's
+    document lists with their operators; a field is an attribute unless `read` says how to
+    find it (e.g. `alertId`, the record's id)."""
+    readers = read or {}
+    try:
+        keep = record_filter(request.params.get("filter", ""), {
+            name: (readers.get(name) or _attribute(name), set(ops))
+            for name, ops in fields.items()})
+    except FilterError as exc:
+        return error(400, str(exc), code=9401)
+    return offset_page(request, [json.dumps(record, separators=(",", ":")).encode()
+                                 for record in records if keep(record)], **paging)
+
+
+def _attribute(name: str) -> Callable[[dict], Any]:
+    return lambda record: record.get("attributes", {}).get(name)

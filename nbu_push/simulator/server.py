@@ -189,14 +189,14 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None or path.startswith(sim.absent):
             return self._respond(error(404, f"No such resource: {path}"), None)
         version = None
-        if not route.public:
+        if route.versioned:
             version = served_version(sim, self.headers)
             if version is None:
                 return self._respond(NOT_ACCEPTABLE, None)
-            if not self._authorized():
-                return self._respond(error(401, "The Authorization header is missing, the"
-                                           " token is invalid, or you do not have permission"
-                                           " for this action."), None)
+        if not route.public and not self._authorized():
+            return self._respond(error(401, "The Authorization header is missing, the"
+                                       " token is invalid, or you do not have permission"
+                                       " for this action."), None)
         faulted = route.data and faults.applies_to(path, url.query)
         if faulted:
             with sim.state.lock:

@@ -59,7 +59,8 @@ class Route:
     handle: Handler
     below: bool = False  # serves `path/<anything>` (e.g. one job by id)
     data: bool = True  # counted for fault injection (all but the session routes)
-    public: bool = False  # no Accept or Authorization check (ping, login)
+    public: bool = False  # no credentials asked for (ping, login, the CA list)
+    versioned: bool = True  # the Accept header's version is checked (login does it itself)
 
 
 @dataclass(frozen=True)

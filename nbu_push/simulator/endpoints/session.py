@@ -42,7 +42,7 @@ def logout(request: Request) -> Response:
 
 
 ENDPOINT = Endpoint(routes=(
-    Route("GET", "/ping", ping, data=False, public=True),
-    Route("POST", "/login", login, data=False, public=True),
+    Route("GET", "/ping", ping, data=False, public=True, versioned=False),
+    Route("POST", "/login", login, data=False, public=True, versioned=False),
     Route("POST", "/logout", logout, data=False),
 ))
