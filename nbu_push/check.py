@@ -18,7 +18,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from .config import Settings, lock_path, settings_from, value
+from .config import RemoteWriteSettings, Settings, lock_path, settings_from, value
 from .errors import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -158,6 +158,8 @@ def _output_checks(settings: Settings, lock: str | None) -> list[Check]:
     gateway = settings.pushgateway
     if gateway is not None:
         found.append(_gateway_check(gateway))
+    if settings.remote_write is not None:
+        found.append(_remote_write_check(settings.remote_write))
     if settings.textfile:
         why = _writable(os.path.dirname(settings.textfile))
         found.append(Check("textfile directory", why is None,
@@ -201,6 +203,21 @@ def _gateway_check(gateway) -> Check:
         return Check("Pushgateway", False, f"{gateway.url}: HTTP {response.status_code}",
                      "check PUSHGATEWAY_URL")
     return Check("Pushgateway", True, f"{gateway.url} answers and takes the credentials")
+
+
+def _remote_write_check(target: RemoteWriteSettings) -> Check:
+    """An empty WriteRequest: the protocol's one way to try an endpoint, its credentials and
+    its TLS without writing a sample."""
+    from .deadline import Deadline
+
+    try:
+        target.sink(Deadline(target.timeout), 0, {}).probe()
+    except NbuPushError as exc:
+        return Check("remote write", False, str(exc),
+                     "check NBU_REMOTE_WRITE_URL, its credentials and"
+                     " NBU_REMOTE_WRITE_CA_BUNDLE")
+    return Check("remote write", True,
+                 f"{target.url} accepts an empty write request (nothing was written)")
 
 
 def run_check(raw: dict, output_format: str, echo: Callable[[str], None]) -> int:

@@ -14,7 +14,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .lock import default_lock_path
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported when used: `--help` must not pay for requests
     from .netbackup.client import NetBackupClient
     from .publish import Sink
     from .publish.pushgateway import PushgatewaySink
+    from .publish.remote_write import RemoteWriteSink
     from .stats import CollectorStats
 
 DEFAULT_PORT = 1556
@@ -134,6 +135,20 @@ OPTIONS: tuple[Option, ...] = (
     Option("pushgateway_ca_bundle", "--pushgateway-ca-bundle", "PUSHGATEWAY_CA_BUNDLE", "PATH",
            "CA bundle for an https Pushgateway",
            computed_default="REQUESTS_CA_BUNDLE, else certifi's"),
+    Option("remote_write", "--remote-write", "NBU_REMOTE_WRITE_URL", "URL",
+           "send to this Prometheus remote-write endpoint (Prometheus, Mimir, Thanos,"
+           " VictoriaMetrics)"),
+    Option("remote_write_username", "--remote-write-username", "NBU_REMOTE_WRITE_USERNAME",
+           "USER", "remote-write basic-auth user"),
+    Option("remote_write_password_file", "--remote-write-password-file",
+           "NBU_REMOTE_WRITE_PASSWORD_FILE", "PATH", "file with the remote-write basic-auth"
+           " password"),
+    Option("remote_write_bearer_token_file", "--remote-write-bearer-token-file",
+           "NBU_REMOTE_WRITE_BEARER_TOKEN_FILE", "PATH",
+           "file with a bearer token for the remote-write endpoint"),
+    Option("remote_write_ca_bundle", "--remote-write-ca-bundle", "NBU_REMOTE_WRITE_CA_BUNDLE",
+           "PATH", "CA bundle for an https remote-write endpoint",
+           computed_default="REQUESTS_CA_BUNDLE, else certifi's"),
     Option("textfile", "--textfile", "NBU_PUSH_TEXTFILE", "PATH",
            "write this node_exporter textfile (*.prom)"),
     Option("dry_run", "--dry-run", "NBU_PUSH_DRY_RUN", None,
@@ -208,6 +223,28 @@ class PushgatewaySettings:
 
 
 @dataclass(frozen=True)
+class RemoteWriteSettings:
+    url: str
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None
+    verify: bool | str = True
+    timeout: float = 30.0
+
+    def sink(self, deadline: Deadline, timestamp_ms: int, kept: dict[str, Any],
+             keep: frozenset[str] = frozenset()) -> RemoteWriteSink:
+        """The remote-write output; `kept` is the run state's part for outputs, where it
+        finds the series the previous run wrote and leaves those of this one; `keep`, the
+        metric names of the collectors that failed (their series are not marked stale)."""
+        from .http import basic_or_bearer
+        from .publish.remote_write import RemoteWriteSink
+
+        return RemoteWriteSink(self.url, basic_or_bearer(self.username, self.password,
+                                                         self.token),
+                               self.verify, self.timeout, deadline, timestamp_ms, kept, keep)
+
+
+@dataclass(frozen=True)
 class Settings:
     base_url: str
     site: str
@@ -220,6 +257,7 @@ class Settings:
     max_pages: int = 10_000
     deadline: float = 180.0
     pushgateway: PushgatewaySettings | None = None
+    remote_write: RemoteWriteSettings | None = None
     textfile: str | None = None
     dry_run: bool = False
     job_windows: tuple[tuple[str, float], ...] = (("1h", 3600.0),)
@@ -236,6 +274,8 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every secret value, so logging can redact it wherever it shows up."""
         found = self.credentials.secrets()
+        if self.remote_write:
+            found += [s for s in (self.remote_write.password, self.remote_write.token) if s]
         gateway = self.pushgateway
         if gateway:
             found += [s for s in (gateway.password, gateway.token) if s]
@@ -263,8 +303,12 @@ class Settings:
                               windows=self.job_windows, max_series=self.max_series,
                               options=self.collector_options)
 
-    def sinks(self, deadline: Deadline) -> list[Sink]:
-        """Where the payload goes: stdout for a dry run, else the textfile and/or gateway."""
+    def sinks(self, deadline: Deadline, timestamp_ms: int = 0,
+              kept: dict[str, Any] | None = None,
+              keep: frozenset[str] = frozenset()) -> list[Sink]:
+        """Where the payload goes: stdout for a dry run, else the textfile, the gateway and
+        the remote-write endpoint, those configured; `timestamp_ms`, `kept` and `keep` are
+        for remote write (RemoteWriteSettings.sink)."""
         from .publish.stdout import StdoutSink
         from .publish.textfile import TextfileSink
 
@@ -275,6 +319,9 @@ class Settings:
             sinks.append(TextfileSink(self.textfile))
         if self.pushgateway:
             sinks.append(self.pushgateway.sink(self.site, deadline))
+        if self.remote_write:
+            sinks.append(self.remote_write.sink(deadline, timestamp_ms,
+                                                {} if kept is None else kept, keep))
         return sinks
 
 
@@ -456,6 +503,38 @@ def pushgateway_from(raw: Raw) -> PushgatewaySettings | None:
     )
 
 
+def remote_write_from(raw: Raw) -> RemoteWriteSettings | None:
+    url = value(raw, "remote_write")
+    if not url:
+        return None
+    username = value(raw, "remote_write_username")
+    password_file = value(raw, "remote_write_password_file")
+    token_file = value(raw, "remote_write_bearer_token_file")
+    if bool(username) != bool(password_file):
+        raise ConfigError("NBU_REMOTE_WRITE_USERNAME and NBU_REMOTE_WRITE_PASSWORD_FILE go"
+                          " together")
+    if username and token_file:
+        raise ConfigError("NBU_REMOTE_WRITE_BEARER_TOKEN_FILE and NBU_REMOTE_WRITE_USERNAME"
+                          " are both set: keep one")
+    password = (read_secret_file(password_file, "NBU_REMOTE_WRITE_PASSWORD_FILE")
+                if password_file else None)
+    token = header_safe(read_secret_file(token_file, "NBU_REMOTE_WRITE_BEARER_TOKEN_FILE")
+                        if token_file else None, "NBU_REMOTE_WRITE_BEARER_TOKEN_FILE")
+    for secret, setting in ((username, "NBU_REMOTE_WRITE_USERNAME"),
+                            (password, "NBU_REMOTE_WRITE_PASSWORD_FILE")):
+        try:
+            (secret or "").encode("latin-1")  # what HTTP basic auth can carry
+        except UnicodeEncodeError:
+            raise ConfigError(f"{setting} contains characters basic auth cannot carry"
+                              ) from None
+    return RemoteWriteSettings(
+        url=http_url(url, "NBU_REMOTE_WRITE_URL"), username=username or None,
+        password=password, token=token,
+        verify=tls_verify(value(raw, "remote_write_ca_bundle"), False,
+                          "NBU_REMOTE_WRITE_CA_BUNDLE"),
+        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT", maximum=3600))
+
+
 def delete_target(raw: Raw) -> tuple[PushgatewaySettings, str]:
     """The Pushgateway and site whose group `--delete` removes; no NetBackup settings needed."""
     gateway = pushgateway_from(raw)
@@ -468,11 +547,13 @@ def delete_target(raw: Raw) -> tuple[PushgatewaySettings, str]:
 def settings_from(raw: Raw) -> Settings:
     """Validate the raw option values (strings, None when unset) into Settings."""
     pushgateway = pushgateway_from(raw)
+    remote_write = remote_write_from(raw)
     textfile = value(raw, "textfile")
     dry_run = bool(raw.get("dry_run"))
-    if not (pushgateway or textfile or dry_run):
-        raise ConfigError("no output: set PUSHGATEWAY_URL (--pushgateway) and/or"
-                          " NBU_PUSH_TEXTFILE (--textfile), or use --dry-run")
+    if not (pushgateway or textfile or remote_write or dry_run):
+        raise ConfigError("no output: set PUSHGATEWAY_URL (--pushgateway), NBU_PUSH_TEXTFILE"
+                          " (--textfile) and/or NBU_REMOTE_WRITE_URL (--remote-write), or use"
+                          " --dry-run")
     base_url, host = netbackup_url(value(raw, "url"))
     api_version = (value(raw, "api_version") or "").strip() or None
     if api_version and parse_version(api_version) is None:
@@ -493,6 +574,7 @@ def settings_from(raw: Raw) -> Settings:
         max_pages=parse_int(value(raw, "max_pages"), "NBU_MAX_PAGES", 1, 1_000_000),
         deadline=parse_duration(value(raw, "deadline"), "NBU_DEADLINE", maximum=86400),
         pushgateway=pushgateway,
+        remote_write=remote_write,
         textfile=textfile_path(textfile) if textfile else None,
         dry_run=dry_run,
         balance_slices=job_slicing(value(raw, "job_slicing")),

@@ -35,7 +35,7 @@ from .errors import (
     PublishUnavailable,
 )
 from .lock import RunLock
-from .metrics.exposition import exposition, seal
+from .metrics.exposition import exposition, kept_from_before, seal
 from .netbackup.client import NetBackupClient
 from .netbackup.session import close_session, open_session
 from .progress import Progress
@@ -202,7 +202,7 @@ def run(settings: Settings, clock=time.time) -> int:
             log.warning("%s", warning, extra={"site": settings.site})
         report = _collect_within(settings, deadline, clock(), state)
         guard.raising = False  # from here a signal must not tear a write in half
-        code = _publish(settings, report, deadline)
+        code = _publish(settings, report, deadline, state.outputs)
         code = _save_state(settings, state, report, code)
         if guard.signum is not None:
             code = Interrupted(guard.signum).exit_code
@@ -312,7 +312,8 @@ def _publish_within(sink: Sink, payload: Payload, complete: bool, deadline: Dead
         raise value
 
 
-def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
+def _publish(settings: Settings, report: RunReport, deadline: Deadline,
+             kept: dict[str, Any] | None = None) -> int:
     """Log collector errors, send the payload to every sink; the run's exit code."""
     seal(report)  # a collector whose families fail to render has failed, before we say so
     errors = {id(o.error): o for o in report.outcomes if o.error is not None}
@@ -329,7 +330,8 @@ def _publish(settings: Settings, report: RunReport, deadline: Deadline) -> int:
     code = collection_exit_code(report)
     payload = functools.partial(exposition, report)  # written anew by each sink
     publish_deadline = Deadline(max(deadline.remaining() or 0.0, PUBLISH_GRACE_SECONDS))
-    for sink in settings.sinks(publish_deadline):
+    for sink in settings.sinks(publish_deadline, round(report.started_at * 1000), kept,
+                               kept_from_before(report)):
         try:
             _publish_within(sink, payload, report.success, publish_deadline)
         except NbuPushError as exc:

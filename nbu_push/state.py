@@ -53,10 +53,12 @@ class RunState:
     site: str
     server: str  # the NetBackup base URL: another primary's state is not ours
     collectors: dict[str, Any] = field(default_factory=dict)  # name -> its own JSON value
+    outputs: dict[str, Any] = field(default_factory=dict)  # sink name -> its JSON value (remote
+    # write: the series it wrote)
 
     def json_chunks(self) -> Iterator[str]:
         return json_chunks({"format": FORMAT, "site": self.site, "server": self.server,
-                            "collectors": self.collectors})
+                            "collectors": self.collectors, "outputs": self.outputs})
 
 
 _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
@@ -112,7 +114,9 @@ def load(path: str | None, site: str, server: str) -> tuple[RunState, str | None
     if document.get("site") != site or document.get("server") != server:
         return fresh, (f"state file {path} belongs to site {document.get('site')!r} at"
                        f" {document.get('server')!r}; starting afresh")
-    return RunState(site, server, document["collectors"]), None
+    outputs = document.get("outputs")  # absent in a state written before remote write
+    return RunState(site, server, document["collectors"],
+                    outputs if isinstance(outputs, dict) else {}), None
 
 
 def save(path: str, state: RunState) -> None:

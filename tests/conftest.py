@@ -137,3 +137,16 @@ def state_directory(tmp_path_factory, monkeypatch) -> Path:
 def family_name(family) -> str:
     """The name in the exposition: prometheus_client's parser drops a counter's `_total`."""
     return family.name + "_total" if family.type == "counter" else family.name
+
+
+SLOW_FIXTURES = frozenset({"pushgateway", "gateway", "prometheus", "node_exporter", "store",
+                           "big_simulator"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` what starts a real component or a deployment tool, so that
+    `pytest -m "not slow"` is the fast inner loop."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SLOW_FIXTURES or item.path.name.startswith("test_deploy_"):
+            item.add_marker(pytest.mark.slow)

@@ -22,7 +22,7 @@ from ..collect.base import Collector
 from ..files import utf8_pieces
 from ..report import CollectorOutcome, RunReport
 from .family import Family, Sample
-from .run_families import BEFORE_COLLECTORS, SERIES_DROPPED
+from .run_families import BEFORE_COLLECTORS, LAST_SUCCESS, SERIES_DROPPED
 from .text import family_lines
 
 Row = Sample
@@ -116,3 +116,14 @@ def exposition(report: RunReport) -> Iterator[bytes]:
 def render(report: RunReport) -> bytes:
     """The whole exposition at once: what every sink writes (for the tests)."""
     return b"".join(exposition(report))
+
+
+def kept_from_before(report: RunReport) -> frozenset[str]:
+    """The metrics whose last published series a run leaves as they were, not replaced or
+    removed: those of its failed collectors and, after a run that did not fully succeed, the
+    last-success timestamp (outputs that replace by series, such as remote write, ask)."""
+    names = {family.name for outcome in report.outcomes if not outcome.success
+             for family in collectors()[outcome.name].families}
+    if not report.success:
+        names.add(LAST_SUCCESS)
+    return frozenset(names)

@@ -56,6 +56,8 @@ def _per_collector(name: str, documentation: str,
                      lambda report: [((o.name,), value(o)) for o in report.outcomes])
 
 
+LAST_SUCCESS = "nbu_push_last_success_timestamp_seconds"  # published by a successful run only
+
 BEFORE_COLLECTORS: tuple[RunFamily, ...] = (
     RunFamily("nbu_push_build_info", "nbu-push build; always 1.", ("version", "python_version"),
               lambda report: [((__version__, platform.python_version()), 1)]),
@@ -66,8 +68,7 @@ BEFORE_COLLECTORS: tuple[RunFamily, ...] = (
               (), lambda report: [((), int(report.success))]),
     RunFamily("nbu_push_last_run_timestamp_seconds", "Unix time the last run started.", (),
               lambda report: [((), report.started_at)]),
-    RunFamily("nbu_push_last_success_timestamp_seconds",
-              "Unix time the last fully successful run started.", (),
+    RunFamily(LAST_SUCCESS, "Unix time the last fully successful run started.", (),
               lambda report: [((), report.started_at)] if report.success else []),
     RunFamily("nbu_push_duration_seconds", "Wall time of the last run.", (),
               lambda report: [((), report.duration_seconds)]),
