@@ -345,7 +345,7 @@ def test_secrets_never_in_dry_run_or_debug_logs(tmp_path):
     assert_no_secret(result.output)
 
 
-def test_3_a_partial_run_leaves_no_stale_series_on_the_gateway(tmp_path, gateway):
+def test_a_partial_run_leaves_no_stale_series_on_the_gateway(tmp_path, gateway):
     """A collector that succeeds with no series while another fails: the gateway drops the
     quiet collector's old series, as the textfile does, and keeps the failed one's data."""
     pair = Pair(tmp_path, gateway)

@@ -1,5 +1,5 @@
-"""Reliability round 2 (docs/reliability.md): what an adversarial server, gateway and
-operator broke, each with a small fault server or the simulator."""
+"""An adversarial server, gateway and operator (docs/reliability.md): what each once broke,
+each with a small fault server or the simulator."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def fault_server() -> Iterator:
         server.stop()
 
 
-def test_1_a_trickling_primary_cannot_hold_the_process(tmp_path):
+def test_a_trickling_primary_cannot_hold_the_process(tmp_path):
     """One byte every 0.3 s resets every socket timeout; the run still ends by the deadline
     plus its graces and publishes its failure status."""
     listener = socket.socket()
@@ -134,7 +134,7 @@ def test_1_a_trickling_primary_cannot_hold_the_process(tmp_path):
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
-def test_2_a_redirecting_gateway_is_a_failed_output(fault_server, simulator, status):
+def test_a_redirecting_gateway_is_a_failed_output(fault_server, simulator, status):
     gateway = fault_server(lambda h: h.reply(status, headers={
         "Location": "http://127.0.0.1:1/metrics/job/nbu-push"}))
     result = nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=gateway.url))
@@ -151,7 +151,7 @@ def client() -> NetBackupClient:
     return nbu
 
 
-def test_4_an_empty_page_that_names_a_next_page_is_an_error(requests_mock):
+def test_an_empty_page_that_names_a_next_page_is_an_error(requests_mock):
     pages = {None: ({"data": [{"attributes": {}}] * 3, "meta": {"pagination": {"next": "2"}}}),
              "2": ({"data": [], "meta": {"pagination": {"next": "3"}}})}
     requests_mock.get(BASE + "/admin/jobs",
@@ -164,7 +164,7 @@ def test_4_an_empty_page_that_names_a_next_page_is_an_error(requests_mock):
 
 
 @pytest.mark.parametrize("body", [{"data": None}, {"errorCode": 1, "errorMessage": "x"}, {}])
-def test_5_a_200_without_a_data_list_is_an_error_not_an_empty_success(requests_mock, body):
+def test_a_200_without_a_data_list_is_an_error_not_an_empty_success(requests_mock, body):
     requests_mock.get(BASE + "/admin/jobs", json=body)
     with pytest.raises(ApiError, match="no `data` list"):
         collect_jobs(client(), CollectContext(now=1.8e9, concurrency=1))
@@ -185,7 +185,7 @@ def test_offset_paging_refuses_a_short_count_and_an_overfull_page(requests_mock)
                           CollectorStats(), 10, limit=5))
 
 
-def test_6_a_redirect_to_another_host_is_refused_and_gets_no_key(fault_server, tmp_path):
+def test_a_redirect_to_another_host_is_refused_and_gets_no_key(fault_server, tmp_path):
     other = fault_server(lambda h: h.reply(200, b'{"data": []}'))
     primary = fault_server(lambda h: h.reply(301, headers={
         "Location": other.url + h.path}))
@@ -198,7 +198,7 @@ def test_6_a_redirect_to_another_host_is_refused_and_gets_no_key(fault_server, t
     assert values(textfile.read_text())[("nbu_push_success", ())] == 0
 
 
-def test_7_one_absurd_number_is_one_skipped_value(tmp_path):
+def test_one_absurd_number_is_one_skipped_value(tmp_path):
     with Simulator(jobs=300, seed=31) as sim:
         now = sim.now_ms()
         sim.add_job(now - 10 * 60_000, kb=10**400)
@@ -212,7 +212,7 @@ def test_7_one_absurd_number_is_one_skipped_value(tmp_path):
     assert finished == sum(truth.finished.values())  # the two jobs still count
 
 
-def test_8_an_invalid_gzip_body_is_an_error_with_a_status(fault_server, tmp_path):
+def test_an_invalid_gzip_body_is_an_error_with_a_status(fault_server, tmp_path):
     server = fault_server(lambda h: h.reply(200, b"\x1f\x8bnot gzip at all", {
         "Content-Encoding": "gzip", "Content-Type": "application/json"}))
     textfile = tmp_path / "nbu_push.prom"
@@ -232,14 +232,14 @@ def test_8_an_invalid_gzip_body_is_an_error_with_a_status(fault_server, tmp_path
     ({"NBU_DEADLINE": "1000000d"}, "NBU_DEADLINE"),
     ({"NBU_JOB_WINDOW": "1000000000d"}, "NBU_JOB_WINDOW"),
 ])
-def test_9_bad_values_are_configuration_errors_before_any_request(simulator, env, setting):
+def test_bad_values_are_configuration_errors_before_any_request(simulator, env, setting):
     result = nbu_push("--dry-run", env=sim_env(simulator, **env))
     assert result.code == 78, result.stderr
     assert setting in result.stderr and "internal error" not in result.stderr
     assert simulator.requests == []
 
 
-def test_10_a_gateway_429_is_retried(fault_server, simulator):
+def test_a_gateway_429_is_retried(fault_server, simulator):
     answers = iter([429, 429, 200])
     gateway = fault_server(lambda h: h.reply(next(answers), headers={"Retry-After": "0"}))
     result = nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=gateway.url))
@@ -247,12 +247,12 @@ def test_10_a_gateway_429_is_retried(fault_server, simulator):
     assert len(gateway.seen) == 3
 
 
-def test_10_a_gateway_that_stays_at_429_is_temporary(fault_server, simulator):
+def test_a_gateway_that_stays_at_429_is_temporary(fault_server, simulator):
     gateway = fault_server(lambda h: h.reply(429, headers={"Retry-After": "0"}))
     assert nbu_push(env=sim_env(simulator, PUSHGATEWAY_URL=gateway.url)).code == 75
 
 
-def test_11_insecure_warns_once_and_json_logs_stay_json(tmp_path):
+def test_insecure_warns_once_and_json_logs_stay_json(tmp_path):
     with Simulator(jobs=300, tls=True) as sim:
         result = nbu_push("--dry-run", "--insecure", "--log-format", "json",
                           env=sim_env(sim))
