@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 import requests
 
-from nbu_push.collect._job_ledger import JobRecord
+from nbu_push.netbackup.jobs import JobRecord
 from nbu_push.netbackup.slicing import plan
 
 

@@ -12,7 +12,8 @@ import json
 import time
 from collections.abc import Callable
 
-from nbu_push.collect.jobs import JobsSummary, decode_jobs_page
+from nbu_push.collect.jobs import JobsSummary
+from nbu_push.netbackup.jobs import decode_jobs_page
 from nbu_push.simulator import generate
 
 

@@ -15,7 +15,8 @@ import os
 import tempfile
 import time
 
-from nbu_push.collect._job_ledger import Cells, JobLedger
+from nbu_push.collect._jobs.cells import Cells
+from nbu_push.collect._jobs.ledger import JobLedger
 from nbu_push.collect.clients import ClientBook, Fact
 from nbu_push.config import parse_duration
 from nbu_push.state import RunState, load, save

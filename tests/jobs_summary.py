@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from nbu_push.collect._job_ledger import JobLedger, JobRecord, JobTally, floor_minute
+from nbu_push.collect._jobs.cells import floor_minute
+from nbu_push.collect._jobs.ledger import JobLedger
+from nbu_push.collect._jobs.tally import JobTally
 from nbu_push.collect.jobs import JobsSummary
+from nbu_push.netbackup.jobs import JobRecord
 
 END_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 

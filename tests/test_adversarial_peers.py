@@ -156,7 +156,7 @@ def test_an_empty_page_that_names_a_next_page_is_an_error(requests_mock):
              "2": ({"data": [], "meta": {"pagination": {"next": "3"}}})}
     requests_mock.get(BASE + "/admin/jobs",
                       json=lambda r, c: pages[r.qs.get("page[after]", [None])[0]])
-    from nbu_push.collect.jobs import decode_jobs_page
+    from nbu_push.netbackup.jobs import decode_jobs_page
 
     with pytest.raises(ApiError, match="page 2 is empty but names a next page"):
         list(cursor_pages(client(), "/admin/jobs", {}, decode_jobs_page, CollectorStats(),
@@ -360,7 +360,7 @@ def test_a_short_secret_is_redacted_only_as_a_whole_word(caplog):
 
 def test_a_full_cursor_page_without_pagination_is_the_last(requests_mock):
     """Trusted, and said in docs/reliability.md: the contract has no total to check."""
-    from nbu_push.collect.jobs import decode_jobs_page
+    from nbu_push.netbackup.jobs import decode_jobs_page
 
     requests_mock.get(BASE + "/admin/jobs", json={"data": [{"attributes": {}}] * 100})
     pages = list(cursor_pages(client(), "/admin/jobs", {}, decode_jobs_page,

@@ -9,12 +9,15 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nbu_push.collect._job_ledger import JobGroup, JobLedger, JobTally
+from nbu_push.collect._jobs.cells import JobGroup
+from nbu_push.collect._jobs.ledger import JobLedger
+from nbu_push.collect._jobs.tally import JobTally
 from nbu_push.collect.base import CollectContext
-from nbu_push.collect.jobs import collect_jobs, decode_jobs_page
+from nbu_push.collect.jobs import collect_jobs
 from nbu_push.collect.storage import StorageSummary, collect_storage, decode_units_page
 from nbu_push.errors import ApiError, Incomplete
 from nbu_push.netbackup.client import NetBackupClient
+from nbu_push.netbackup.jobs import decode_jobs_page
 from nbu_push.retry import Backoff
 from nbu_push.state import json_chunks
 
@@ -277,7 +280,8 @@ def test_minutes_a_slice_read_a_window_past_are_only_counted_or_dropped():
     """A slice holds at most the longest window of minutes however long it is: what it read
     further back is in no window again, so it is counted (from `counting_from_ms` on) or
     dropped, and a window that ends where the slice ends is still exact to the minute."""
-    from nbu_push.collect._job_ledger import JobAttributes, JobRecord, minute_of
+    from nbu_push.collect._jobs.tally import minute_of
+    from nbu_push.netbackup.jobs import JobAttributes, JobRecord
 
     ends = [f"2026-03-01T{hour:02d}:{minute:02d}:{second:02d}.000Z"
             for hour in (6, 7, 8, 9, 10) for minute in range(60) for second in (10, 40)]
@@ -313,7 +317,9 @@ def test_the_window_ends_at_the_watermark_not_at_what_later_slices_read():
     """An earlier slice stopped at W, a later one was read completely: the watermark stays
     at W and this run's window is the hour before it; what the later slice read is kept (and
     counted) for the run that reads the gap, whose window then covers it."""
-    from nbu_push.collect._job_ledger import JobAttributes, JobLedger, JobRecord, floor_minute
+    from nbu_push.collect._jobs.cells import floor_minute
+    from nbu_push.collect._jobs.ledger import JobLedger
+    from nbu_push.netbackup.jobs import JobAttributes, JobRecord
 
     hour, minute = 3_600_000, 60_000
     start = 1_772_280_000_000  # a minute edge
@@ -389,7 +395,7 @@ def test_a_stopped_chain_keeps_its_progress_only_when_every_end_was_readable(req
 
 
 def test_a_clients_failures_are_kept_only_after_its_last_good_backup_and_bounded():
-    from nbu_push.collect._job_ledger import MAX_FAILURES
+    from nbu_push.collect._jobs.observations import MAX_FAILURES
 
     def backup(minute: int, status: int) -> dict:
         return job(minute, clientName="c1", policyName="p", status=status,
@@ -413,7 +419,7 @@ def test_the_slices_of_a_run_share_one_record_of_each_clients_backups():
     newest good backup and the failures after it, whichever slice (and thread) saw them."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from nbu_push.collect._job_ledger import Backups
+    from nbu_push.collect._jobs.observations import Backups
 
     def backup(minute: int, status: int) -> dict:
         return job(minute, clientName="c1", policyName="p", status=status,
@@ -442,7 +448,7 @@ def test_the_slices_of_a_run_share_one_record_of_each_clients_backups():
 
 
 def test_the_ledger_state_reads_back_as_written_and_refuses_what_could_not_be_summed():
-    from nbu_push.collect._job_ledger import minute_of
+    from nbu_push.collect._jobs.tally import minute_of
 
     tally = JobTally()
     tally.add_records(decode_jobs_page(page(
@@ -484,7 +490,8 @@ def test_minutes_a_slice_has_read_past_are_packed_and_a_late_job_is_still_counte
     arrives after its minute was packed (a server out of order) is added to the same row."""
     import random
 
-    from nbu_push.collect._job_ledger import JobAttributes, JobRecord, minute_of
+    from nbu_push.collect._jobs.tally import minute_of
+    from nbu_push.netbackup.jobs import JobAttributes, JobRecord
 
     rng = random.Random(5)
     records = [JobRecord(JobAttributes(jobType="BACKUP", policyType=rng.choice(["A", "B"]),
@@ -517,7 +524,7 @@ def test_a_loaded_ledger_keeps_a_row_in_under_64_bytes():
     primary; a lookup dict per minute or a key tuple per row would double it)."""
     import tracemalloc
 
-    from nbu_push.collect._job_ledger import Cells
+    from nbu_push.collect._jobs.cells import Cells
 
     ledger = JobLedger(0, 0)
     keys = [("BACKUP", f"TYPE_{n % 20}", str(n // 20)) for n in range(700)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from nbu_push.collect._job_ledger import JobAttributes, JobRecord
 from nbu_push.metrics.exposition import render
+from nbu_push.netbackup.jobs import JobAttributes, JobRecord
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.simulator import Simulator
 from nbu_push.stats import CollectorStats

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from nbu_push.collect._job_ledger import JobAttributes, JobRecord
 from nbu_push.collect.storage import StorageSummary, UnitAttributes, UnitRecord
 from nbu_push.metrics.exposition import exposition, family_specs, render
+from nbu_push.netbackup.jobs import JobAttributes, JobRecord
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.stats import CollectorStats
 

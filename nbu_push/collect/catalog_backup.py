@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
 from ..netbackup.fields import timestamp
+from ..netbackup.jobs import PATH, decode_jobs_page
 from ..netbackup.paging import cursor_pages
 from ._verdict import is_root
 from .base import CollectContext, Collector
-from .jobs import PATH, decode_jobs_page
 
 CATALOG_FILTER = "policyType eq 'NBU_CATALOG' and state eq 'DONE' and status le 1"
 CATALOG_PAGE_LIMIT = 25  # a catalog tree has a root and up to about ten children

@@ -29,20 +29,14 @@ from ..errors import DeadlineExceeded, Incomplete, NbuPushError
 from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
 from ..netbackup.fields import label, timestamp
+from ..netbackup.jobs import PATH, JobRecord, decode_jobs_page
 from ..netbackup.paging import cursor_pages
 from ..netbackup.query import odata_and, odata_string
-from ._job_ledger import (
-    MAX_FAILURES,
-    OTHER_KINDS,
-    Attempts,
-    ClientKey,
-    JobRecord,
-    keep_latest,
-)
+from ._jobs.observations import MAX_FAILURES, OTHER_KINDS, Attempts, ClientKey, keep_latest
 from ._verdict import BACKUP, BACKUP_JOB_TYPES, COPIES, usable, verdict_of
 from .base import CollectContext, Collector
 from .configured_clients import ConfiguredClients, client_filter
-from .jobs import PATH, JobsSummary, decode_jobs_page
+from .jobs import JobsSummary
 
 LOOKUP_THREADS = 4
 LOOKUP_PAGE_LIMIT = 25  # jobs per look-up page: a multistream tree's streams and its root

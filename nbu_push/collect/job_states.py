@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
+from ..netbackup.jobs import COUNT_PATH, PATH, count_matching, first_job_time
 from ..netbackup.query import odata_string
 from .base import CollectContext, Collector
-from .jobs import COUNT_PATH, PATH, count_matching, first_job_time
 
 STATES = ("ACTIVE", "QUEUED", "REQUEUED", "SUSPENDED", "INCOMPLETE")
 AGED_STATES = ("ACTIVE", "QUEUED")
@@ -32,13 +32,13 @@ def _state_filter(state: str) -> str:
 
 
 def _oldest_start(client: NetBackupClient, ctx: CollectContext, state: str) -> float | None:
-    return first_job_time(client, ctx, _state_filter(state), "startTime", "startTime")
+    return first_job_time(client, ctx.stats, _state_filter(state), "startTime", "startTime")
 
 
 def collect_job_states(client: NetBackupClient, ctx: CollectContext) -> JobStates:
     summary = JobStates()
     with ThreadPoolExecutor(len(STATES) + len(AGED_STATES), thread_name_prefix="states") as pool:
-        counts = {state: pool.submit(count_matching, client, ctx, _state_filter(state))
+        counts = {state: pool.submit(count_matching, client, ctx.stats, _state_filter(state))
                   for state in STATES}
         oldest = {state: pool.submit(_oldest_start, client, ctx, state)
                   for state in AGED_STATES}

@@ -21,13 +21,8 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
-
-import msgspec
 
 from ..errors import (
-    ApiError,
     AuthError,
     Cancelled,
     DeadlineExceeded,
@@ -37,80 +32,28 @@ from ..errors import (
 from ..metrics.family import Family, Sample
 from ..netbackup import slicing
 from ..netbackup.client import NetBackupClient
-from ..netbackup.decoding import page_decoder
-from ..netbackup.fields import number, timestamp
-from ..netbackup.paging import cursor_pages, first_record
-from ..netbackup.query import odata_and, odata_timestamp
-from ._job_ledger import (
-    Attempts,
-    Backups,
-    ClientKey,
-    GroupKey,
-    JobGroup,
-    JobLedger,
+from ..netbackup.fields import timestamp
+from ..netbackup.jobs import (
+    PATH,
     JobRecord,
-    JobTally,
-    floor_minute,
+    count_matching,
+    decode_jobs_page,
+    slice_filter,
+    utc_datetime,
 )
+from ..netbackup.paging import cursor_pages
+from ._jobs.cells import GroupKey, JobGroup, floor_minute
+from ._jobs.ledger import JobLedger
+from ._jobs.observations import Attempts, Backups, ClientKey
+from ._jobs.tally import JobTally
 from .base import CollectContext, Collector
 
-PATH = "/admin/jobs"
-COUNT_PATH = "/admin/jobs-count-requests"
 log = logging.getLogger(__name__)
-
-decode_jobs_page = page_decoder(JobRecord)
-
-
-class JobTimes(msgspec.Struct):
-    startTime: Any = None
-    endTime: Any = None
-
-
-class JobTimesRecord(msgspec.Struct):
-    attributes: JobTimes | None = None
-
-
-decode_times_page = page_decoder(JobTimesRecord)
-
-
-def first_job_time(client: NetBackupClient, ctx: CollectContext, odata_filter: str, sort: str,
-                   attribute: str) -> float | None:
-    """`startTime` or `endTime` of the first job of a sorted query (`page[limit]=1`); None
-    when no job matches or the one that does has no readable time."""
-    record = first_record(client, PATH, {"filter": odata_filter, "sort": sort},
-                          decode_times_page, ctx.stats)
-    if record is None:
-        return None
-    if record.attributes is None:
-        ctx.stats.add(skipped=1)
-        return None
-    return timestamp(getattr(record.attributes, attribute))
-
-
-def _as_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-
-
-def slice_filter(start_ms: int, end_ms: int) -> str:
-    return odata_and(f"endTime ge {odata_timestamp(_as_datetime(start_ms))}",
-                     f"endTime lt {odata_timestamp(_as_datetime(end_ms))}")
-
-
-def count_matching(client: NetBackupClient, ctx: CollectContext, odata_filter: str) -> int:
-    """`POST /admin/jobs-count-requests`: how many jobs match the filter."""
-    body = {"data": {"type": "jobCount", "attributes": {"filter": odata_filter}}}
-    document = client.post_json(COUNT_PATH, body, stats=ctx.stats)
-    data = document.get("data")
-    attributes = data.get("attributes") if isinstance(data, dict) else None
-    count = number(attributes.get("count")) if isinstance(attributes, dict) else None
-    if count is None or count < 0:
-        raise ApiError(f"POST {COUNT_PATH}: no count in the response")
-    return int(count)
 
 
 def count_jobs(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int]) -> int:
     """The jobs that ended in one slice of the window."""
-    return count_matching(client, ctx, slice_filter(*bounds))
+    return count_matching(client, ctx.stats, slice_filter(*bounds))
 
 
 def plan_slices(client: NetBackupClient, ctx: CollectContext, start_ms: int, end_ms: int,
@@ -268,7 +211,7 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     if isinstance(cause, DeadlineExceeded) and not client.deadline.interrupted:
         # out of time: what was read is right and complete up to the watermark: publish it
         log.warning("jobs: read up to %s when the run ended (%s); the next run continues",
-                    _as_datetime(ledger.watermark_ms).isoformat(), cause)
+                    utc_datetime(ledger.watermark_ms).isoformat(), cause)
         return summary
     raise Incomplete(cause, summary)  # keep the progress in the state, publish nothing
 
