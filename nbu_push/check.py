@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from .config import RemoteWriteSettings, Settings, lock_path, settings_from, value
-from .errors import (
+from .netbackup.query import build_query
+from .runtime.errors import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
@@ -28,7 +29,6 @@ from .errors import (
     ConfigError,
     NbuPushError,
 )
-from .netbackup.query import build_query
 
 
 @dataclass
@@ -97,8 +97,8 @@ def checks(raw: dict) -> list[Check]:
 
 def _netbackup_checks(settings: Settings) -> list[Check]:
     from .collect import collectors
-    from .deadline import Deadline
     from .netbackup.session import close_session, open_session
+    from .runtime.deadline import Deadline
 
     found: list[Check] = []
     client = settings.client(Deadline(settings.timeout * 4), 2)
@@ -181,7 +181,7 @@ def _output_checks(settings: Settings, lock: str | None) -> list[Check]:
 def _gateway_check(gateway) -> Check:
     import requests
 
-    from .http import basic_or_bearer, new_session
+    from .runtime.http import basic_or_bearer, new_session
 
     session = new_session(gateway.url, auth=basic_or_bearer(gateway.username,
                                                             gateway.password, gateway.token))
@@ -208,7 +208,7 @@ def _gateway_check(gateway) -> Check:
 def _remote_write_check(target: RemoteWriteSettings) -> Check:
     """An empty WriteRequest: the protocol's one way to try an endpoint, its credentials and
     its TLS without writing a sample."""
-    from .deadline import Deadline
+    from .runtime.deadline import Deadline
 
     try:
         target.sink(Deadline(target.timeout), 0, {}).probe()

@@ -19,8 +19,8 @@ from .config import (
     logging_choice,
     settings_from,
 )
-from .errors import EXIT_CODES, EXIT_CONFIG, EXIT_FAILED, ConfigError, NbuPushError
-from .logs import add_secrets, set_site, setup_logging
+from .runtime.errors import EXIT_CODES, EXIT_CONFIG, EXIT_FAILED, ConfigError, NbuPushError
+from .runtime.logs import add_secrets, set_site, setup_logging
 
 log = logging.getLogger("nbu_push")
 
@@ -115,8 +115,8 @@ def cli(ctx: click.Context, action: str | None, demo: bool, delete: bool,
 
 
 def _main(ctx: click.Context, demo: bool, delete: bool, raw: dict) -> int:
-    from .allocator import share_one_arena  # imported late: --help stays fast
     from .run import delete_group, run
+    from .runtime.allocator import share_one_arena  # imported late: --help stays fast
 
     share_one_arena()  # before the first thread
     simulator = None

@@ -16,19 +16,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
-from .lock import default_lock_path
 from .netbackup.auth import Credentials
 from .netbackup.version import parse_version
+from .runtime.errors import ConfigError
+from .runtime.lock import default_lock_path
 
 if TYPE_CHECKING:  # imported when used: `--help` must not pay for requests
     from .collect.base import CollectContext
-    from .deadline import Deadline
     from .netbackup.client import NetBackupClient
     from .publish import Sink
     from .publish.pushgateway import PushgatewaySink
     from .publish.remote_write import RemoteWriteSink
-    from .stats import CollectorStats
+    from .runtime.deadline import Deadline
+    from .runtime.stats import CollectorStats
 
 DEFAULT_PORT = 1556
 DEFAULT_PATH = "/netbackup"
@@ -236,8 +236,8 @@ class RemoteWriteSettings:
         """The remote-write output; `kept` is the run state's part for outputs, where it
         finds the series the previous run wrote and leaves those of this one; `keep`, the
         metric names of the collectors that failed (their series are not marked stale)."""
-        from .http import basic_or_bearer
         from .publish.remote_write import RemoteWriteSink
+        from .runtime.http import basic_or_bearer
 
         return RemoteWriteSink(self.url, basic_or_bearer(self.username, self.password,
                                                          self.token),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .stats import CollectorStats
+from .runtime.stats import CollectorStats
 
 
 @dataclass

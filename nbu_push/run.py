@@ -21,8 +21,13 @@ from typing import Any, TypeVar
 from .collect import collectors
 from .collect.base import CollectContext, Collector
 from .config import PushgatewaySettings, Settings
-from .deadline import Deadline, wait_within
-from .errors import (
+from .metrics.exposition import exposition, kept_from_before, seal
+from .netbackup.client import NetBackupClient
+from .netbackup.session import close_session, open_session
+from .publish import Payload, Sink
+from .report import CollectorOutcome, RunReport
+from .runtime.deadline import Deadline, wait_within
+from .runtime.errors import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_PARTIAL,
@@ -34,18 +39,13 @@ from .errors import (
     NbuPushError,
     PublishUnavailable,
 )
-from .lock import RunLock
-from .metrics.exposition import exposition, kept_from_before, seal
-from .netbackup.client import NetBackupClient
-from .netbackup.session import close_session, open_session
-from .progress import Progress
-from .publish import Payload, Sink
-from .report import CollectorOutcome, RunReport
-from .signals import SignalGuard
+from .runtime.lock import RunLock
+from .runtime.progress import Progress
+from .runtime.signals import SignalGuard
+from .runtime.stats import CollectorStats
 from .state import RunState
 from .state import load as load_state
 from .state import save as save_state
-from .stats import CollectorStats
 
 log = logging.getLogger("nbu_push")
 T = TypeVar("T")

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import StateError
-from .files import utf8_pieces, write_atomic
+from .runtime.errors import StateError
+from .runtime.files import utf8_pieces, write_atomic
 
 FORMAT = 1
 SYSTEM_DIRECTORY = "/var/lib/nbu-push"

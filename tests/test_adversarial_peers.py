@@ -16,14 +16,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from nbu_push.collect.base import CollectContext
 from nbu_push.collect.jobs import collect_jobs
-from nbu_push.errors import ApiError
-from nbu_push.files import write_atomic
 from nbu_push.metrics.text import merged
 from nbu_push.netbackup.client import NetBackupClient
 from nbu_push.netbackup.paging import cursor_pages, offset_pages
-from nbu_push.retry import Backoff
+from nbu_push.runtime.errors import ApiError
+from nbu_push.runtime.files import write_atomic
+from nbu_push.runtime.retry import Backoff
+from nbu_push.runtime.stats import CollectorStats
 from nbu_push.simulator import Simulator
-from nbu_push.stats import CollectorStats
 
 from .cli import clean_env, nbu_push, sim_env
 from .truth.jobs import window_tally
@@ -299,7 +299,7 @@ def test_sigterm_during_a_retry_after_wait_ends_the_run_at_once(fault_server, tm
 
 
 def test_two_sites_that_look_alike_get_their_own_lock_and_state():
-    from nbu_push.lock import default_lock_path
+    from nbu_push.runtime.lock import default_lock_path
     from nbu_push.state import default_path
 
     assert default_lock_path("a/b") != default_lock_path("a_b")
@@ -351,7 +351,7 @@ def test_a_gateway_echoing_basic_credentials_has_them_redacted(fault_server, sim
 def test_a_short_secret_is_redacted_only_as_a_whole_word(caplog):
     import logging
 
-    from nbu_push.logs import RedactingFilter
+    from nbu_push.runtime.logs import RedactingFilter
 
     record = logging.LogRecord("t", logging.INFO, "", 0, "tab ab cab (ab) and 'ab'", None, None)
     RedactingFilter(["ab", "a-long-secret-9"]).filter(record)

@@ -1,4 +1,4 @@
-"""nbu_push/allocator.py: the threads of a run share one malloc arena (glibc)."""
+"""nbu_push/runtime/allocator.py: the threads of a run share one malloc arena (glibc)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import textwrap
 # <heap> per arena).
 PROGRAM = textwrap.dedent("""
     import ctypes, sys, tempfile, threading
-    from nbu_push.allocator import share_one_arena
+    from nbu_push.runtime.allocator import share_one_arena
 
     if sys.argv[1] == "share":
         share_one_arena()

@@ -8,8 +8,8 @@ import pytest
 from nbu_push.collect import collectors, licensing, slp_backlog
 from nbu_push.collect.base import CollectContext
 from nbu_push.netbackup.client import NetBackupClient
+from nbu_push.runtime.stats import CollectorStats
 from nbu_push.simulator import Faults, Simulator
-from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push, sim_env
 from .truth import expected_series, series

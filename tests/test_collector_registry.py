@@ -20,13 +20,13 @@ import nbu_push.collect as collect_package
 from nbu_push.collect import collectors
 from nbu_push.collect.base import Collector
 from nbu_push.config import settings_from
-from nbu_push.errors import EXIT_PARTIAL
 from nbu_push.metrics import Family
 from nbu_push.metrics.exposition import render
 from nbu_push.report import CollectorOutcome, RunReport
 from nbu_push.run import run
+from nbu_push.runtime.errors import EXIT_PARTIAL
+from nbu_push.runtime.stats import CollectorStats
 from nbu_push.simulator.endpoints.alerts import add_alert
-from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push, sim_env
 from .truth import expected, expected_series, published_ms, series

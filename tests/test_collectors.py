@@ -15,10 +15,10 @@ from nbu_push.collect._jobs.tally import JobTally
 from nbu_push.collect.base import CollectContext
 from nbu_push.collect.jobs import collect_jobs
 from nbu_push.collect.storage import StorageSummary, collect_storage, decode_units_page
-from nbu_push.errors import ApiError, Incomplete
 from nbu_push.netbackup.client import NetBackupClient
 from nbu_push.netbackup.jobs import decode_jobs_page
-from nbu_push.retry import Backoff
+from nbu_push.runtime.errors import ApiError, Incomplete
+from nbu_push.runtime.retry import Backoff
 from nbu_push.state import json_chunks
 
 BASE = "https://nbu.example.com:1556/netbackup"

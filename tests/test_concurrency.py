@@ -75,7 +75,7 @@ def test_wait_within_ends_at_the_deadline_plus_its_grace_or_at_a_cancel():
     import time
     from concurrent.futures import Future
 
-    from nbu_push.deadline import Deadline, wait_within
+    from nbu_push.runtime.deadline import Deadline, wait_within
 
     never, done = Future(), Future()
     done.set_result(1)

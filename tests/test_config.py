@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nbu_push.config import netbackup_url, parse_duration, settings_from
-from nbu_push.errors import ConfigError
+from nbu_push.runtime.errors import ConfigError
 
 
 def raw(**overrides):

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from nbu_push.config import PushgatewaySettings, settings_from
-from nbu_push.errors import EXIT_TEMPFAIL
+from nbu_push.runtime.errors import EXIT_TEMPFAIL
 
 from .cli import clean_env, nbu_push
 

@@ -8,8 +8,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from nbu_push.metrics.exposition import render
 from nbu_push.netbackup.jobs import JobAttributes, JobRecord
 from nbu_push.report import CollectorOutcome, RunReport
+from nbu_push.runtime.stats import CollectorStats
 from nbu_push.simulator import Simulator
-from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push, sim_env
 from .conftest import family_name, promtool_check

@@ -8,7 +8,7 @@ from nbu_push.collect.storage import StorageSummary, UnitAttributes, UnitRecord
 from nbu_push.metrics.exposition import exposition, family_specs, render
 from nbu_push.netbackup.jobs import JobAttributes, JobRecord
 from nbu_push.report import CollectorOutcome, RunReport
-from nbu_push.stats import CollectorStats
+from nbu_push.runtime.stats import CollectorStats
 
 from .conftest import family_name, promtool_check
 from .jobs_summary import summary_of
@@ -124,8 +124,8 @@ def test_render_writes_what_prometheus_client_writes():
 def test_render_writes_what_prometheus_client_writes_for_a_whole_run():
     """Every collector's families, counters included, from a run against the simulator."""
     from nbu_push.config import settings_from
-    from nbu_push.deadline import Deadline
     from nbu_push.run import collect
+    from nbu_push.runtime.deadline import Deadline
     from nbu_push.simulator import Simulator
 
     with Simulator(jobs=3000, units=12) as sim:

@@ -6,17 +6,17 @@ import pytest
 import requests
 
 from nbu_push import __version__
-from nbu_push.errors import (
+from nbu_push.netbackup.auth import Credentials
+from nbu_push.netbackup.client import NetBackupClient
+from nbu_push.netbackup.session import close_session, open_session
+from nbu_push.netbackup.version import best_known
+from nbu_push.runtime.errors import (
     EXIT_TEMPFAIL,
     ApiError,
     ApiUnavailable,
     AuthError,
 )
-from nbu_push.netbackup.auth import Credentials
-from nbu_push.netbackup.client import NetBackupClient
-from nbu_push.netbackup.session import close_session, open_session
-from nbu_push.netbackup.version import best_known
-from nbu_push.retry import Backoff, parse_retry_after
+from nbu_push.runtime.retry import Backoff, parse_retry_after
 
 BASE = "https://nbu.example.com:1556/netbackup"
 KEY = "A1b2C3-secret-api-key"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nbu_push.config import OPTIONS, settings_from
-from nbu_push.errors import EXIT_CODES
+from nbu_push.runtime.errors import EXIT_CODES
 
 from .cli import clean_env, nbu_push
 

@@ -8,11 +8,11 @@ import logging
 
 import pytest
 
-from nbu_push.deadline import Deadline
-from nbu_push.errors import ApiUnavailable
-from nbu_push.logs import JsonFormatter, RedactingFilter, add_secrets
 from nbu_push.netbackup.client import NetBackupClient
-from nbu_push.retry import Backoff, Retry, with_retries
+from nbu_push.runtime.deadline import Deadline
+from nbu_push.runtime.errors import ApiUnavailable
+from nbu_push.runtime.logs import JsonFormatter, RedactingFilter, add_secrets
+from nbu_push.runtime.retry import Backoff, Retry, with_retries
 
 
 def failing(times: int, retry_after: float | None = None):

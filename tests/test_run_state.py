@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from nbu_push.config import settings_from
-from nbu_push.errors import StateError
-from nbu_push.files import PIECE_CHARACTERS
 from nbu_push.run import run
+from nbu_push.runtime.errors import StateError
+from nbu_push.runtime.files import PIECE_CHARACTERS
 from nbu_push.simulator import Faults, Simulator
 from nbu_push.state import FORMAT, RunState, load, save
 

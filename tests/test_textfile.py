@@ -9,9 +9,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from nbu_push.errors import PublishError
 from nbu_push.metrics.text import merged
 from nbu_push.publish.textfile import TextfileSink
+from nbu_push.runtime.errors import PublishError
 from nbu_push.simulator import Faults, Simulator
 
 from .cli import nbu_push, sim_env

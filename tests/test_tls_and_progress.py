@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from nbu_push.progress import Progress
+from nbu_push.runtime.progress import Progress
+from nbu_push.runtime.stats import CollectorStats
 from nbu_push.simulator import Simulator
-from nbu_push.stats import CollectorStats
 
 from .cli import nbu_push
 from .cli import sim_env as plain_env
@@ -57,7 +57,7 @@ def test_the_trust_settings_are_checked_once_per_pool_and_again_when_they_change
 
     import requests
 
-    from nbu_push.http import new_session
+    from nbu_push.runtime.http import new_session
 
     checked: dict[str, list] = {"exists": [], "isdir": []}
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..config import CollectorOptions, collector_options
-from ..errors import AuthError
 from ..metrics.family import RUN_PREFIX, Family
-from ..stats import CollectorStats
+from ..runtime.errors import AuthError
+from ..runtime.stats import CollectorStats
 
 if TYPE_CHECKING:
     from ..netbackup.client import NetBackupClient

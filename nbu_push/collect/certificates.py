@@ -17,13 +17,13 @@ from typing import Any
 
 import msgspec
 
-from ..errors import ApiError
 from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.fields import label, number, timestamp
 from ..netbackup.paging import offset_pages
 from ..netbackup.query import build_query
+from ..runtime.errors import ApiError
 from .base import CollectContext, Collector
 
 log = logging.getLogger("nbu_push")

@@ -24,14 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..deadline import wait_within
-from ..errors import DeadlineExceeded, Incomplete, NbuPushError
 from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
 from ..netbackup.fields import label, timestamp
 from ..netbackup.jobs import PATH, JobRecord, decode_jobs_page
 from ..netbackup.paging import cursor_pages
 from ..netbackup.query import odata_and, odata_string
+from ..runtime.deadline import wait_within
+from ..runtime.errors import DeadlineExceeded, Incomplete, NbuPushError
 from ._jobs.observations import MAX_FAILURES, OTHER_KINDS, Attempts, ClientKey, keep_latest
 from ._verdict import BACKUP, BACKUP_JOB_TYPES, COPIES, usable, verdict_of
 from .base import CollectContext, Collector

@@ -22,13 +22,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from ..errors import (
-    AuthError,
-    Cancelled,
-    DeadlineExceeded,
-    Incomplete,
-    NbuPushError,
-)
 from ..metrics.family import Family, Sample
 from ..netbackup import slicing
 from ..netbackup.client import NetBackupClient
@@ -42,6 +35,13 @@ from ..netbackup.jobs import (
     utc_datetime,
 )
 from ..netbackup.paging import cursor_pages
+from ..runtime.errors import (
+    AuthError,
+    Cancelled,
+    DeadlineExceeded,
+    Incomplete,
+    NbuPushError,
+)
 from ._jobs.cells import GroupKey, JobGroup, floor_minute
 from ._jobs.ledger import JobLedger
 from ._jobs.observations import Attempts, Backups, ClientKey

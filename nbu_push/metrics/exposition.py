@@ -19,8 +19,8 @@ from typing import Any
 
 from ..collect import collectors
 from ..collect.base import Collector
-from ..files import utf8_pieces
 from ..report import CollectorOutcome, RunReport
+from ..runtime.files import utf8_pieces
 from .family import Family, Sample
 from .run_families import BEFORE_COLLECTORS, LAST_SUCCESS, SERIES_DROPPED
 from .text import family_lines

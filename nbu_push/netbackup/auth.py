@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import ApiError, NbuPushError
-from ..logs import add_secrets
+from ..runtime.errors import ApiError, NbuPushError
+from ..runtime.logs import add_secrets
 
 if TYPE_CHECKING:
     from .client import NetBackupClient

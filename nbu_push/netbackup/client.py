@@ -15,11 +15,11 @@ import time
 import requests
 import urllib3
 
-from ..deadline import Deadline
-from ..errors import ApiError, ApiUnavailable, DeadlineExceeded
-from ..http import USER_AGENT, HeaderAuth, new_session
-from ..retry import Backoff, Retry, parse_retry_after, with_retries
-from ..stats import CollectorStats
+from ..runtime.deadline import Deadline
+from ..runtime.errors import ApiError, ApiUnavailable, DeadlineExceeded
+from ..runtime.http import USER_AGENT, HeaderAuth, new_session
+from ..runtime.retry import Backoff, Retry, parse_retry_after, with_retries
+from ..runtime.stats import CollectorStats
 from .responses import RETRYABLE_STATUS, describe_transport_error, error_for_response
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from ..errors import ApiError
+from ..runtime.errors import ApiError
 
 R = TypeVar("R")
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import msgspec
 
-from ..errors import ApiError
-from ..stats import CollectorStats
+from ..runtime.errors import ApiError
+from ..runtime.stats import CollectorStats
 from .client import NetBackupClient
 from .decoding import page_decoder
 from .fields import number, timestamp

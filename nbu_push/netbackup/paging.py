@@ -16,8 +16,8 @@ from typing import TypeVar
 
 import msgspec
 
-from ..errors import ApiError, Cancelled
-from ..stats import CollectorStats
+from ..runtime.errors import ApiError, Cancelled
+from ..runtime.stats import CollectorStats
 from .client import NetBackupClient
 from .decoding import Page, page_decoder
 from .query import build_query

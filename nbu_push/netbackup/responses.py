@@ -6,7 +6,7 @@ import json
 
 import requests
 
-from ..errors import ApiError, ApiUnavailable, AuthError
+from ..runtime.errors import ApiError, ApiUnavailable, AuthError
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 MAX_TEXT = 300

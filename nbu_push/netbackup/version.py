@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from ..errors import ApiError, ApiUnavailable
+from ..runtime.errors import ApiError, ApiUnavailable
 
 if TYPE_CHECKING:
     from .client import NetBackupClient

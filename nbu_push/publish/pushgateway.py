@@ -14,11 +14,11 @@ import logging
 
 import requests
 
-from ..deadline import Deadline
-from ..errors import PublishError, PublishUnavailable
-from ..http import basic_or_bearer, new_session
 from ..metrics.text import family_text, merged
-from ..retry import Backoff, Retry, parse_retry_after, with_retries
+from ..runtime.deadline import Deadline
+from ..runtime.errors import PublishError, PublishUnavailable
+from ..runtime.http import basic_or_bearer, new_session
+from ..runtime.retry import Backoff, Retry, parse_retry_after, with_retries
 from . import Payload
 
 log = logging.getLogger(__name__)

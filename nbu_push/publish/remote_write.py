@@ -21,10 +21,10 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
-from ..deadline import Deadline
-from ..errors import PublishError, PublishUnavailable
-from ..http import new_session
-from ..retry import Backoff, Retry, parse_retry_after, with_retries
+from ..runtime.deadline import Deadline
+from ..runtime.errors import PublishError, PublishUnavailable
+from ..runtime.http import new_session
+from ..runtime.retry import Backoff, Retry, parse_retry_after, with_retries
 from . import Payload
 from .write_request import STALE_NAN, Labels, compress, series_of, write_requests
 

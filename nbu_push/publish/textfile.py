@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import PublishError
-from ..files import write_atomic
 from ..metrics.text import merged
+from ..runtime.errors import PublishError
+from ..runtime.files import write_atomic
 from . import Payload
 
 FILE_MODE = 0o644

@@ -18,7 +18,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from . import __version__
+from .. import __version__
 
 USER_AGENT = f"nbu-push/{__version__}"
 # --insecure is warned about once per run by nbu-push itself, not once per request.
