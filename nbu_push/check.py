@@ -18,7 +18,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from .config import RemoteWriteSettings, Settings, lock_path, settings_from, value
+from .config import RemoteWriteSettings, Settings, env, lock_path, settings_from, value
 from .netbackup.query import build_query
 from .runtime.errors import (
     EXIT_CONFIG,
@@ -79,7 +79,7 @@ def checks(raw: dict) -> list[Check]:
                      for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
     except OSError as exc:
         found.append(Check("DNS", False, f"{host}: {exc.strerror or exc}",
-                           "check NBU_URL and the resolver"))
+                           f"check {env('url')} and the resolver"))
         return found
     found.append(Check("DNS", True, f"{host} is {', '.join(sorted(addresses))}"))
     try:
@@ -108,7 +108,7 @@ def _netbackup_checks(settings: Settings) -> list[Check]:
     except ApiError as exc:
         if exc.status is None:
             found.append(Check("TLS and /ping", False, str(exc),
-                               "set NBU_CA_BUNDLE to the NetBackup CA (GET /security/cacert)"
+                               f"set {env('ca_bundle')} to the NetBackup CA (GET /security/cacert)"
                                " and use the host name the certificate names"))
             client.close()
             return found
@@ -124,7 +124,7 @@ def _netbackup_checks(settings: Settings) -> list[Check]:
                 raise
     except NbuPushError as exc:
         found.append(Check("authentication", False, str(exc),
-                           "check NBU_API_KEY_FILE (or the user), and that the key is valid"))
+                           f"check {env('api_key_file')} (or the user), and that the key is valid"))
         close_session(client, False)
         return found
     found.append(Check("authentication", True, f"API version {client.api_version}"))
@@ -139,7 +139,7 @@ def _netbackup_checks(settings: Settings) -> list[Check]:
         except AuthError as exc:
             found.append(Check(f"permission for {name}", False, f"HTTP {exc.status} on {path}",
                                f"grant {collector.permission}, or leave {name} out of"
-                               " NBU_COLLECTORS"))
+                               f" {env('collectors')}"))
             continue
         except ApiError as exc:
             if exc.status == 404 and collector.absent is not None:
@@ -174,7 +174,7 @@ def _output_checks(settings: Settings, lock: str | None) -> list[Check]:
         found.append(Check(f"{what} location", why is None,
                            f"{path}" + (f": {directory}: {why}" if why else " can be written"),
                            f"make {directory} writable for this user, or set"
-                           f" {'NBU_LOCK_FILE' if what == 'lock' else 'NBU_STATE_FILE'}"))
+                           f" {env('lock_file') if what == 'lock' else env('state_file')}"))
     return found
 
 
@@ -190,18 +190,19 @@ def _gateway_check(gateway) -> Check:
                                timeout=gateway.timeout, allow_redirects=False)
     except requests.exceptions.SSLError:
         return Check("Pushgateway", False, f"{gateway.url}: TLS verification failed",
-                     "set PUSHGATEWAY_CA_BUNDLE")
+                     f"set {env('pushgateway_ca_bundle')}")
     except requests.exceptions.RequestException as exc:
         return Check("Pushgateway", False, f"{gateway.url}: {type(exc).__name__}",
-                     "check PUSHGATEWAY_URL and that the gateway runs")
+                     f"check {env('pushgateway')} and that the gateway runs")
     finally:
         session.close()
     if response.status_code in (401, 403):
         return Check("Pushgateway", False, f"{gateway.url}: HTTP {response.status_code}",
-                     "check PUSHGATEWAY_USERNAME and PUSHGATEWAY_PASSWORD (or the token)")
+                     f"check {env('pushgateway_username')} and {env('pushgateway_password')}"
+                     " (or the token)")
     if response.status_code != 200:
         return Check("Pushgateway", False, f"{gateway.url}: HTTP {response.status_code}",
-                     "check PUSHGATEWAY_URL")
+                     f"check {env('pushgateway')}")
     return Check("Pushgateway", True, f"{gateway.url} answers and takes the credentials")
 
 
@@ -214,8 +215,8 @@ def _remote_write_check(target: RemoteWriteSettings) -> Check:
         target.sink(Deadline(target.timeout), 0, {}).probe()
     except NbuPushError as exc:
         return Check("remote write", False, str(exc),
-                     "check NBU_REMOTE_WRITE_URL, its credentials and"
-                     " NBU_REMOTE_WRITE_CA_BUNDLE")
+                     f"check {env('remote_write')}, its credentials and"
+                     f" {env('remote_write_ca_bundle')}")
     return Check("remote write", True,
                  f"{target.url} accepts an empty write request (nothing was written)")
 

@@ -171,6 +171,11 @@ SECRET_OPTIONS = ("api_key", "password", "pushgateway_password", "pushgateway_to
 Raw = Mapping[str, object]  # option name -> the value as given (None when unset)
 
 
+def env(name: str) -> str:
+    """The environment variable of option `name`: the one spelling messages use."""
+    return OPTION[name].envvar
+
+
 def value(raw: Raw, name: str) -> str | None:
     """The value given for option `name`, else its declared default; None when neither."""
     given = raw.get(name)
@@ -192,14 +197,14 @@ class CollectorOptions:
 
 def collector_options(raw: Raw) -> CollectorOptions:
     return CollectorOptions(
-        client_lookups=parse_int(value(raw, "client_lookups"), "NBU_CLIENT_LOOKUPS", 0,
+        client_lookups=parse_int(value(raw, "client_lookups"), env("client_lookups"), 0,
                                  100_000),
-        client_include=regex(value(raw, "client_include"), "NBU_CLIENT_INCLUDE"),
-        client_exclude=regex(value(raw, "client_exclude"), "NBU_CLIENT_EXCLUDE"),
+        client_include=regex(value(raw, "client_include"), env("client_include")),
+        client_exclude=regex(value(raw, "client_exclude"), env("client_exclude")),
         client_retention=parse_duration(value(raw, "client_retention"),
-                                        "NBU_CLIENT_RETENTION", maximum=3650 * 86400),
+                                        env("client_retention"), maximum=3650 * 86400),
         tape_media_interval=parse_duration(value(raw, "tape_media_interval"),
-                                           "NBU_TAPE_MEDIA_INTERVAL", maximum=7 * 86400,
+                                           env("tape_media_interval"), maximum=7 * 86400,
                                            zero=True))
 
 
@@ -344,9 +349,9 @@ def job_windows(text: str | None) -> tuple[tuple[str, float], ...]:
     """`1h` or `1h,24h`: (label, seconds) per window, at most 7 days each, no repeats."""
     windows: dict[float, str] = {}
     for part in (text or "").split(","):
-        seconds = parse_duration(part, "NBU_JOB_WINDOW", maximum=7 * 86400)
+        seconds = parse_duration(part, env("job_window"), maximum=7 * 86400)
         if seconds in windows:
-            raise ConfigError(f"NBU_JOB_WINDOW: {part.strip()!r} repeats {windows[seconds]!r}")
+            raise ConfigError(f"{env('job_window')}: {part.strip()!r} repeats {windows[seconds]!r}")
         windows[seconds] = part.strip()
     return tuple((name, seconds) for seconds, name in windows.items())
 
@@ -388,8 +393,9 @@ def _split_url(value: str, setting: str, default_scheme: str) -> urllib.parse.Sp
 def netbackup_url(value: str | None) -> tuple[str, str]:
     """`host`, `host:port` or a URL -> (`https://host:1556/netbackup`, host)."""
     if not value or not value.strip():
-        raise ConfigError("NBU_URL is not set: name the NetBackup primary server (or use --demo)")
-    parts = _split_url(value, "NBU_URL", "https")
+        raise ConfigError(f"{env('url')} is not set: name the NetBackup primary server (or use"
+                          " --demo)")
+    parts = _split_url(value, env("url"), "https")
     host, port = parts.hostname or "", parts.port or DEFAULT_PORT
     netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     path = parts.path.rstrip("/") or DEFAULT_PATH
@@ -436,16 +442,19 @@ def header_safe(value: str | None, setting: str) -> str | None:
 
 def credentials_from(raw: Raw) -> Credentials:
     api_key = header_safe(_one_of(value(raw, "api_key"), value(raw, "api_key_file"),
-                                  "NBU_API_KEY"), "NBU_API_KEY")
-    password = _one_of(value(raw, "password"), value(raw, "password_file"), "NBU_PASSWORD")
+                                  env("api_key")), env("api_key"))
+    password = _one_of(value(raw, "password"), value(raw, "password_file"), env("password"))
     username = value(raw, "username")
     if api_key and username:
-        raise ConfigError("NBU_API_KEY and NBU_USERNAME are both set: use one way to log in")
+        raise ConfigError(f"{env('api_key')} and {env('username')} are both set: use one way to"
+                          " log in")
     if username and not password:
-        raise ConfigError("NBU_USERNAME is set but NBU_PASSWORD (or NBU_PASSWORD_FILE) is not")
+        raise ConfigError(f"{env('username')} is set but {env('password')} (or"
+                          f" {env('password_file')}) is not")
     if not api_key and not username:
-        raise ConfigError("no NetBackup credentials: set NBU_API_KEY_FILE (or NBU_API_KEY),"
-                          " or NBU_USERNAME and NBU_PASSWORD")
+        raise ConfigError(f"no NetBackup credentials: set {env('api_key_file')} (or"
+                          f" {env('api_key')}),"
+                          f" or {env('username')} and {env('password')}")
     return Credentials(api_key=api_key, username=username, password=password,
                        domain_type=value(raw, "domain_type"),
                        domain_name=value(raw, "domain_name"))
@@ -467,11 +476,11 @@ def tls_verify(ca_bundle: str | None, insecure: bool, setting: str) -> bool | st
 def textfile_path(value: str) -> str:
     path = os.path.abspath(value)
     if not path.endswith(".prom"):
-        raise ConfigError(f"NBU_PUSH_TEXTFILE: {value} must end in .prom"
+        raise ConfigError(f"{env('textfile')}: {value} must end in .prom"
                           " (node_exporter reads only *.prom files)")
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
-        raise ConfigError(f"NBU_PUSH_TEXTFILE: directory {directory} does not exist")
+        raise ConfigError(f"{env('textfile')}: directory {directory} does not exist")
     return path
 
 
@@ -480,13 +489,15 @@ def pushgateway_from(raw: Raw) -> PushgatewaySettings | None:
     if not url:
         return None
     username, password = value(raw, "pushgateway_username"), value(raw, "pushgateway_password")
-    token = header_safe(value(raw, "pushgateway_token"), "PUSHGATEWAY_TOKEN")
+    token = header_safe(value(raw, "pushgateway_token"), env("pushgateway_token"))
     if bool(username) != bool(password):
-        raise ConfigError("PUSHGATEWAY_USERNAME and PUSHGATEWAY_PASSWORD go together")
+        raise ConfigError(f"{env('pushgateway_username')} and {env('pushgateway_password')} go"
+                          " together")
     if token and username:
-        raise ConfigError("PUSHGATEWAY_TOKEN and PUSHGATEWAY_USERNAME are both set: keep one")
-    for secret, setting in ((username, "PUSHGATEWAY_USERNAME"),
-                            (password, "PUSHGATEWAY_PASSWORD")):
+        raise ConfigError(f"{env('pushgateway_token')} and {env('pushgateway_username')} are"
+                          " both set: keep one")
+    for secret, setting in ((username, env("pushgateway_username")),
+                            (password, env("pushgateway_password"))):
         try:
             (secret or "").encode("latin-1")  # what HTTP basic auth can carry
         except UnicodeEncodeError:
@@ -494,12 +505,12 @@ def pushgateway_from(raw: Raw) -> PushgatewaySettings | None:
                               ) from None
     job = (value(raw, "pushgateway_job") or "").strip()
     if not job:
-        raise ConfigError("PUSHGATEWAY_JOB must not be empty")
+        raise ConfigError(f"{env('pushgateway_job')} must not be empty")
     return PushgatewaySettings(
-        url=http_url(url, "PUSHGATEWAY_URL"), job=job,
+        url=http_url(url, env("pushgateway")), job=job,
         username=username or None, password=password or None, token=token,
-        verify=tls_verify(value(raw, "pushgateway_ca_bundle"), False, "PUSHGATEWAY_CA_BUNDLE"),
-        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT", maximum=3600),
+        verify=tls_verify(value(raw, "pushgateway_ca_bundle"), False, env("pushgateway_ca_bundle")),
+        timeout=parse_duration(value(raw, "timeout"), env("timeout"), maximum=3600),
     )
 
 
@@ -511,35 +522,37 @@ def remote_write_from(raw: Raw) -> RemoteWriteSettings | None:
     password_file = value(raw, "remote_write_password_file")
     token_file = value(raw, "remote_write_bearer_token_file")
     if bool(username) != bool(password_file):
-        raise ConfigError("NBU_REMOTE_WRITE_USERNAME and NBU_REMOTE_WRITE_PASSWORD_FILE go"
+        raise ConfigError(f"{env('remote_write_username')} and"
+                          f" {env('remote_write_password_file')} go"
                           " together")
     if username and token_file:
-        raise ConfigError("NBU_REMOTE_WRITE_BEARER_TOKEN_FILE and NBU_REMOTE_WRITE_USERNAME"
+        raise ConfigError(f"{env('remote_write_bearer_token_file')} and"
+                          f" {env('remote_write_username')}"
                           " are both set: keep one")
-    password = (read_secret_file(password_file, "NBU_REMOTE_WRITE_PASSWORD_FILE")
+    password = (read_secret_file(password_file, env("remote_write_password_file"))
                 if password_file else None)
-    token = header_safe(read_secret_file(token_file, "NBU_REMOTE_WRITE_BEARER_TOKEN_FILE")
-                        if token_file else None, "NBU_REMOTE_WRITE_BEARER_TOKEN_FILE")
-    for secret, setting in ((username, "NBU_REMOTE_WRITE_USERNAME"),
-                            (password, "NBU_REMOTE_WRITE_PASSWORD_FILE")):
+    token = header_safe(read_secret_file(token_file, env("remote_write_bearer_token_file"))
+                        if token_file else None, env("remote_write_bearer_token_file"))
+    for secret, setting in ((username, env("remote_write_username")),
+                            (password, env("remote_write_password_file"))):
         try:
             (secret or "").encode("latin-1")  # what HTTP basic auth can carry
         except UnicodeEncodeError:
             raise ConfigError(f"{setting} contains characters basic auth cannot carry"
                               ) from None
     return RemoteWriteSettings(
-        url=http_url(url, "NBU_REMOTE_WRITE_URL"), username=username or None,
+        url=http_url(url, env("remote_write")), username=username or None,
         password=password, token=token,
         verify=tls_verify(value(raw, "remote_write_ca_bundle"), False,
-                          "NBU_REMOTE_WRITE_CA_BUNDLE"),
-        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT", maximum=3600))
+                          env("remote_write_ca_bundle")),
+        timeout=parse_duration(value(raw, "timeout"), env("timeout"), maximum=3600))
 
 
 def delete_target(raw: Raw) -> tuple[PushgatewaySettings, str]:
     """The Pushgateway and site whose group `--delete` removes; no NetBackup settings needed."""
     gateway = pushgateway_from(raw)
     if gateway is None:
-        raise ConfigError("--delete needs PUSHGATEWAY_URL (--pushgateway)")
+        raise ConfigError(f"--delete needs {env('pushgateway')} (--pushgateway)")
     site = (value(raw, "site") or "").strip() or netbackup_url(value(raw, "url"))[1]
     return gateway, site
 
@@ -551,40 +564,40 @@ def settings_from(raw: Raw) -> Settings:
     textfile = value(raw, "textfile")
     dry_run = bool(raw.get("dry_run"))
     if not (pushgateway or textfile or remote_write or dry_run):
-        raise ConfigError("no output: set PUSHGATEWAY_URL (--pushgateway), NBU_PUSH_TEXTFILE"
-                          " (--textfile) and/or NBU_REMOTE_WRITE_URL (--remote-write), or use"
+        raise ConfigError(f"no output: set {env('pushgateway')} (--pushgateway), {env('textfile')}"
+                          f" (--textfile) and/or {env('remote_write')} (--remote-write), or use"
                           " --dry-run")
     base_url, host = netbackup_url(value(raw, "url"))
     api_version = (value(raw, "api_version") or "").strip() or None
     if api_version and parse_version(api_version) is None:
-        raise ConfigError(f"NBU_API_VERSION: {api_version!r} is not a version such as 12.0")
+        raise ConfigError(f"{env('api_version')}: {api_version!r} is not a version such as 12.0")
     site = (value(raw, "site") or host).strip()
     if not site:
-        raise ConfigError("NBU_SITE must not be empty")
+        raise ConfigError(f"{env('site')} must not be empty")
     windows = job_windows(value(raw, "job_window"))
     return Settings(
         base_url=base_url,
         site=site,
         credentials=credentials_from(raw),
         api_version=api_version,
-        verify=tls_verify(value(raw, "ca_bundle"), bool(raw.get("insecure")), "NBU_CA_BUNDLE"),
-        timeout=parse_duration(value(raw, "timeout"), "NBU_TIMEOUT", maximum=3600),
+        verify=tls_verify(value(raw, "ca_bundle"), bool(raw.get("insecure")), env("ca_bundle")),
+        timeout=parse_duration(value(raw, "timeout"), env("timeout"), maximum=3600),
         job_window=windows[0][1],
-        concurrency=parse_int(value(raw, "concurrency"), "NBU_CONCURRENCY", 1, 32),
-        max_pages=parse_int(value(raw, "max_pages"), "NBU_MAX_PAGES", 1, 1_000_000),
-        deadline=parse_duration(value(raw, "deadline"), "NBU_DEADLINE", maximum=86400),
+        concurrency=parse_int(value(raw, "concurrency"), env("concurrency"), 1, 32),
+        max_pages=parse_int(value(raw, "max_pages"), env("max_pages"), 1, 1_000_000),
+        deadline=parse_duration(value(raw, "deadline"), env("deadline"), maximum=86400),
         pushgateway=pushgateway,
         remote_write=remote_write,
         textfile=textfile_path(textfile) if textfile else None,
         dry_run=dry_run,
         balance_slices=job_slicing(value(raw, "job_slicing")),
         lock_file=lock_path(value(raw, "lock_file"), site, dry_run),
-        max_series=parse_int(value(raw, "max_series"), "NBU_MAX_SERIES", 1, 1_000_000),
+        max_series=parse_int(value(raw, "max_series"), env("max_series"), 1, 1_000_000),
         collectors=collector_names(value(raw, "collectors")),
         job_windows=windows,
-        job_settle=parse_duration(value(raw, "job_settle"), "NBU_JOB_SETTLE", maximum=3600,
+        job_settle=parse_duration(value(raw, "job_settle"), env("job_settle"), maximum=3600,
                                   zero=True),
-        job_backfill=parse_duration(value(raw, "job_backfill"), "NBU_JOB_BACKFILL"),
+        job_backfill=parse_duration(value(raw, "job_backfill"), env("job_backfill")),
         state_file=state_path(value(raw, "state_file"), site),
         collector_options=collector_options(raw),
     )
@@ -622,7 +635,7 @@ def collector_names(text: str | None) -> tuple[str, ...]:
         return tuple(declared)
     unknown = sorted(names - set(declared))
     if unknown:
-        raise ConfigError(f"NBU_COLLECTORS: unknown {', '.join(unknown)}; known: all,"
+        raise ConfigError(f"{env('collectors')}: unknown {', '.join(unknown)}; known: all,"
                           f" {', '.join(declared)}")
     return tuple(name for name in declared if name in names)
 
@@ -632,16 +645,16 @@ def logging_choice(raw: Raw) -> tuple[str, str]:
     log_format = (value(raw, "log_format") or "").lower()
     level = (value(raw, "log_level") or "").lower()
     if log_format not in ("text", "json"):
-        raise ConfigError(f"NBU_PUSH_LOG_FORMAT: {log_format!r} is not text or json")
+        raise ConfigError(f"{env('log_format')}: {log_format!r} is not text or json")
     if level not in ("debug", "info", "warning", "error"):
-        raise ConfigError(f"NBU_PUSH_LOG_LEVEL: {level!r} is not debug, info, warning or error")
+        raise ConfigError(f"{env('log_level')}: {level!r} is not debug, info, warning or error")
     return log_format, level
 
 
 def job_slicing(text: str | None) -> bool:
     choice = (text or "").strip().lower()
     if choice not in ("count", "time"):
-        raise ConfigError(f"NBU_JOB_SLICING: {text!r} is not count or time")
+        raise ConfigError(f"{env('job_slicing')}: {text!r} is not count or time")
     return choice == "count"
 
 
@@ -652,6 +665,7 @@ def lock_path(text: str | None, site: str, dry_run: bool) -> str | None:
     if text and text.strip():
         path = os.path.abspath(text.strip())
         if not os.path.isdir(os.path.dirname(path)):
-            raise ConfigError(f"NBU_LOCK_FILE: directory {os.path.dirname(path)} does not exist")
+            raise ConfigError(f"{env('lock_file')}: directory {os.path.dirname(path)} does not"
+                              " exist")
         return path
     return default_lock_path(site)

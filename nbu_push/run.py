@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from .collect import collectors
 from .collect.base import CollectContext, Collector
-from .config import PushgatewaySettings, Settings
+from .config import PushgatewaySettings, Settings, env
 from .metrics.exposition import exposition, kept_from_before, seal
 from .netbackup.client import NetBackupClient
 from .netbackup.session import close_session, open_session
@@ -191,11 +191,11 @@ def run(settings: Settings, clock=time.time) -> int:
     gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
     deadline = Deadline(settings.deadline)
     if settings.base_url.startswith("http://") and not _loopback(settings.base_url):
-        log.warning("NBU_URL %s is plain http: the API key crosses the network in clear text;"
+        log.warning(f"{env('url')} %s is plain http: the API key crosses the network in clear text;"
                     " use https", settings.base_url)
     if settings.verify is False:
         log.warning("TLS verification is OFF for %s (--insecure): the API key can be"
-                    " intercepted; set NBU_CA_BUNDLE instead", settings.base_url)
+                    f" intercepted; set {env('ca_bundle')} instead", settings.base_url)
     with SignalGuard(deadline) as guard, _lock(settings):
         state, warning = load_state(settings.state_file, settings.site, settings.base_url)
         if warning:

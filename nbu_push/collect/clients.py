@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import env
 from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
 from ..netbackup.fields import label, timestamp
@@ -301,7 +302,7 @@ COLLECTOR: Collector[ClientsSummary] = Collector(
     name="clients",
     probe="/admin/jobs",
     reads="the backup jobs the jobs collector reads; for configured clients never seen,"
-          f" GET {PATH} (one lookup each, at most NBU_CLIENT_LOOKUPS per run)",
+          f" GET {PATH} (one lookup each, at most {env('client_lookups')} per run)",
     permission="|MANAGE|JOBS| view",
     collect=collect_clients,
     state_of=lambda summary: summary.book.to_json(),
@@ -333,7 +334,7 @@ COLLECTOR: Collector[ClientsSummary] = Collector(
                (*CLIENT_LABELS, "copy"), _copies, dropped=lambda summary: summary.dropped),
         Family("nbu_client_lookups_pending",
                "Configured clients without a known good backup still to be looked up"
-               " (NBU_CLIENT_LOOKUPS per run).", (),
+               f" ({env('client_lookups')} per run).", (),
                lambda s: [] if s.lookups_pending is None else [((), s.lookups_pending)]),
     ),
 )

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+from ..config import env
 from ..metrics.family import Family, Sample
 from ..netbackup import slicing
 from ..netbackup.client import NetBackupClient
@@ -269,7 +270,8 @@ COLLECTOR: Collector[JobsSummary] = Collector(
     connections=0,  # its chains use the NBU_CONCURRENCY connections the client adds
     families=(
         Family("nbu_jobs_window_seconds",
-               "Length of the window of job end times (NBU_JOB_WINDOW) the job metrics cover.",
+               f"Length of the window of job end times ({env('job_window')}) the job metrics"
+               " cover.",
                (), _windows_samples, label_prefix=_window_label),
         _window_gauge("nbu_jobs_finished",
                       "Jobs that ended in the window (GET /admin/jobs, endTime), parents and"
@@ -302,7 +304,7 @@ COLLECTOR: Collector[JobsSummary] = Collector(
                " when the run state began.", (),
                lambda s: [((), s.ledger.counting_from_ms / 1000)]),
         Family("nbu_jobs_backfill_in_progress",
-               "1 while the watermark is behind the primary's clock minus NBU_JOB_SETTLE (a"
+               f"1 while the watermark is behind the primary's clock minus {env('job_settle')} (a"
                " backfill or a catch-up continues next run), else 0.",
                (), lambda s: [((), int(s.catching_up))]),
     ),

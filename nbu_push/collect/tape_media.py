@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from ..config import env
 from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
@@ -155,7 +156,7 @@ COLLECTOR: Collector[TapeMedia] = Collector(
     name="tape_media",
     probe=MEDIA_PATH,
     reads=f"GET {POOLS_PATH}, GET {MEDIA_PATH} (cursor paging, at most every"
-          " NBU_TAPE_MEDIA_INTERVAL; off on HTTP 404)",
+          f" {env('tape_media_interval')}; off on HTTP 404)",
     permission="|STORAGE|TAPE-MEDIA| view and |STORAGE|TAPE-MEDIA|VOLUME-POOLS| view",
     collect=collect_tape_media,
     absent=TapeMedia,
@@ -171,7 +172,7 @@ COLLECTOR: Collector[TapeMedia] = Collector(
                lambda s: [((robot,), float(n)) for robot, n in sorted(s.cleanings.items())]),
         Family("nbu_tape_media_read_timestamp_seconds",
                "When the tape media counts were read (they are read at most every"
-               " NBU_TAPE_MEDIA_INTERVAL).", (),
+               f" {env('tape_media_interval')}).", (),
                lambda s: [] if s.read_at is None else [((), s.read_at)]),
     ),
 )
