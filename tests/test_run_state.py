@@ -8,6 +8,7 @@ header), so the settle delay is the real default. The truth is the simulator's o
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from nbu_push.collect.jobs import slices_for
 from nbu_push.config import settings_from
 from nbu_push.run import run
 from nbu_push.runtime.errors import StateError
@@ -362,3 +364,45 @@ def test_a_state_is_written_in_pieces_as_json_dumps_would_write_it(tmp_path):
         save(str(path), RunState("site-a", "https://nbu:1556/netbackup", {"jobs": broken}))
     assert json.loads(path.read_bytes()) == expected
     assert sorted(os.listdir(tmp_path)) == ["s.json"]
+
+
+def slicing_counts(sim: Simulator) -> int:
+    """The jobs collector's slice counts: `endTime` ranges counted before reading."""
+    return sum(1 for r in sim.requests if r.path == "/admin/jobs-count-requests"
+               and b"endTime ge" in r.body)
+
+
+def test_new_jobs_that_fill_few_pages_are_read_in_one_chain_without_counts(tmp_path):
+    """At NBU_CONCURRENCY=4, a run whose new jobs fill three pages (by the recent rate the
+    state shows) reads them in three requests; a run after a long pause, whose gap the rate
+    says holds many pages, still cuts it into counted slices."""
+    with Simulator(jobs=3000, seed=5, finished=True, hours=2) as sim:
+        runs = Runs(sim, tmp_path, NBU_CONCURRENCY="4")
+        w1 = watermark(runs.once())
+        for n in range(250):
+            sim.add_job(w1 + n * 1000)
+        runs.advance(10)
+        sim.requests.clear()
+        second = runs.once()
+        assert slicing_counts(sim) == 0
+        assert runs.read[1] == 250 and runs.requests[1] == math.ceil(250 / 100)
+        runs.advance(6 * 60)  # six hours later: about 90 pages expected at the recent rate
+        sim.requests.clear()
+        runs.once()
+        assert slicing_counts(sim) >= 4
+        assert_counters_true(runs.published(), sim)
+    assert sum(second["nbu_jobs_finished"].values()) > 250  # the window: backfill and new
+
+
+@pytest.mark.parametrize("rate_per_hour,gap_minutes,expected", [
+    (None, 5, 4),  # a first run: its share of the concurrency
+    (10_000, 5, 1),  # 834 jobs, 9 pages: one chain
+    (100_000, 5, 4),  # 8,334 jobs, 84 pages: every slice earns its count
+    (30_000, 5, 2),  # 2,500 jobs, 25 pages: two slices of more than ten pages
+    (0, 5, 1),
+])
+def test_slices_follow_the_pages_a_gap_is_expected_to_hold(rate_per_hour, gap_minutes,
+                                                          expected):
+    gap = gap_minutes * 60_000
+    rate = None if rate_per_hour is None else rate_per_hour / 3_600_000
+    assert slices_for(4, gap, gap, rate) == expected

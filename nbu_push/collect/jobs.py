@@ -17,6 +17,7 @@ totals. See docs/metrics.md.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -35,7 +36,7 @@ from ..netbackup.jobs import (
     slice_filter,
     utc_datetime,
 )
-from ..netbackup.paging import cursor_pages
+from ..netbackup.paging import JOBS_PAGE_LIMIT, cursor_pages
 from ..runtime.errors import (
     AuthError,
     Cancelled,
@@ -50,6 +51,7 @@ from ._jobs.tally import JobTally
 from .base import CollectContext, Collector
 
 log = logging.getLogger(__name__)
+PAGES_PER_SLICE = 10  # the fewest expected pages a slice of its own is worth
 
 
 def count_jobs(client: NetBackupClient, ctx: CollectContext, bounds: tuple[int, int]) -> int:
@@ -61,6 +63,8 @@ def plan_slices(client: NetBackupClient, ctx: CollectContext, start_ms: int, end
                 pool: ThreadPoolExecutor, parts: int | None = None) -> list[tuple[int, int]]:
     """Slices of about equal job counts when the server can count them, else equal times."""
     parts = parts or ctx.concurrency
+    if parts == 1:  # nothing to balance: no count
+        return [(start_ms, end_ms)]
     if not ctx.balance_slices:
         return slicing.split_window(start_ms, end_ms, parts)
     try:
@@ -157,14 +161,26 @@ def _ledger(ctx: CollectContext, target_ms: int) -> JobLedger:
     return JobLedger(target_ms - int(backfill * 1000), floor_minute(target_ms))
 
 
+def slices_for(concurrency: int, gap_ms: int, total_ms: int, rate: float | None) -> int:
+    """How many slices a gap is cut into: its share of NBU_CONCURRENCY by length, and no more
+    than its expected pages fill (PAGES_PER_SLICE each) when the recent rate of jobs tells:
+    a slice costs a count and a partly filled page, which a gap of a few pages cannot earn
+    back in time saved."""
+    parts = max(1, round(concurrency * gap_ms / total_ms))
+    if rate is None:  # a first run: nothing to go by
+        return parts
+    pages = math.ceil(rate * gap_ms / JOBS_PAGE_LIMIT)
+    return max(1, min(parts, pages // PAGES_PER_SLICE))
+
+
 def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, int]],
-          new_tally: Callable[[], JobTally]) -> list[SliceRead]:
-    """Every gap cut into slices (NBU_CONCURRENCY in all, by length), read in parallel."""
+          new_tally: Callable[[], JobTally], rate: float | None = None) -> list[SliceRead]:
+    """Every gap cut into slices (slices_for), read in parallel."""
     total = sum(end - start for start, end in gaps)
     with ThreadPoolExecutor(ctx.concurrency, thread_name_prefix="jobs") as pool:
         slices = [bounds for start, end in gaps for bounds in plan_slices(
             client, ctx, start, end, pool,
-            max(1, round(ctx.concurrency * (end - start) / total)))]
+            slices_for(ctx.concurrency, end - start, total, rate))]
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
         futures = [pool.submit(_read_slice, client, ctx, bounds, cancel, new_tally)
@@ -192,7 +208,7 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     def new_tally() -> JobTally:  # a slice's
         return JobTally(keep_ms, ledger.counting_from_ms, backups)
 
-    for read in _read(client, ctx, ledger.gaps(target_ms), new_tally):
+    for read in _read(client, ctx, ledger.gaps(target_ms), new_tally, ledger.recent_rate()):
         start, _ = read.bounds
         if read.read_until > start:
             ledger.add(read.tally.take_buckets(floor_minute(read.read_until - 1)), start,

@@ -100,6 +100,18 @@ class JobLedger:
                         group.add_amounts(amounts)
         return total
 
+    def recent_rate(self, span_ms: int = 3_600_000) -> float | None:
+        """Jobs that ended per millisecond over the last `span` before the watermark (or the
+        part of it the buckets cover); None when the buckets cannot tell (a first run)."""
+        since = self.watermark_ms - span_ms
+        minutes = [minute for minute in self.buckets if since <= minute < self.watermark_ms]
+        if not minutes:
+            return None
+        covered = self.watermark_ms - max(since, min(minutes))
+        finished = sum(amounts[0] for minute in minutes
+                       for _, amounts in self.buckets[minute].items())
+        return finished / covered if covered > 0 else None
+
     # -- the run state's JSON ---------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         """The buckets as an iterator: written row by row (state.json_chunks), not held."""
