@@ -1,27 +1,30 @@
 """Size on disk and time to save and load a run state, for a large primary.
 
-The state holds the jobs collector's ledger (per-minute buckets over the longest window, one
-row per minute and label set) and the clients collector's book (one fact per client and
-policy). Both are built here at the given sizes, saved with state.save and read back with
-state.load and the collectors' own validation, as a run does.
+The state holds the jobs collector's ledger (a row per label set and minute for the last
+hour, and per label set and hour before that, over the longest window: what a run with
+NBU_JOB_WINDOW=1h,<window> keeps) and the clients collector's book (one fact per client and
+policy). Both are built at the given sizes as a run keeps them (minutes made, then pruned
+into hours), saved with state.save and read back with state.load and the collectors' own
+validation, as a run does. The peak RSS is this benchmark process's, not a run's.
 
-    .venv/bin/python bench/state_size.py --clients 20000 --label-sets 200 --window 24h
+    .venv/bin/python bench/state_size.py --clients 20000 --label-sets 700 --window 24h
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 
 from nbu_push.collect._jobs.cells import Cells
-from nbu_push.collect._jobs.ledger import JobLedger
+from nbu_push.collect._jobs.ledger import JobLedger, minute_detail_ms
 from nbu_push.collect.clients import ClientBook, Fact
 from nbu_push.config import parse_duration
 from nbu_push.state import RunState, load, save
 
-NOW_MS = 1_796_000_000_000
+NOW_MS = 1_796_000_000_000 // 60_000 * 60_000  # a minute edge, as bucket keys are
 
 
 def build(clients: int, label_sets: int, window_s: float) -> tuple[JobLedger, ClientBook]:
@@ -32,6 +35,8 @@ def build(clients: int, label_sets: int, window_s: float) -> tuple[JobLedger, Cl
         for key in keys:
             cells.add(key, [40, 40 * 2**30, 10 * 2**30, 4000])
     ledger.counters = {key: [10**6, 10**15, 10**14, 10**9] for key in keys}
+    ledger.prune(window_s * 1000, minute_detail_ms([3600, window_s]))  # as a run with
+    # NBU_JOB_WINDOW=1h,<window> leaves it: an hour of minutes, then hours
     book = ClientBook()
     for n in range(clients):
         failures = [NOW_MS - k * 3_600_000 for k in range(n % 4)]
@@ -69,10 +74,15 @@ def main() -> None:
         loaded_book = ClientBook.from_json(loaded.collectors["clients"])
         loads.append(time.perf_counter() - began)
         assert len(loaded_ledger.buckets) == len(ledger.buckets)  # every row written
+        assert len(loaded_ledger.hours) == len(ledger.hours)
         assert len(loaded_book.facts) == len(book.facts)
-    print(f"| {args.clients:,} clients, {args.label_sets} label sets, {args.window} of minutes"
-          f" | {os.path.getsize(path) / 2**20:.1f} MiB | {min(saves) * 1000:.0f} ms"
-          f" | {min(loads) * 1000:.0f} ms |")
+    rows = sum(len(cells.keys) for cells in [*ledger.buckets.values(), *ledger.hours.values()])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"| {args.clients:,} clients, {args.label_sets} label sets, {args.window} window"
+          f" ({rows:,} bucket rows) | {os.path.getsize(path) / 2**20:.1f} MiB"
+          f" | {min(saves) * 1000:.0f} ms | {min(loads) * 1000:.0f} ms"
+          f" | {min(s + lo for s, lo in zip(saves, loads, strict=True)) * 1000:.0f} ms"
+          f" | {peak:.0f} MiB |")
 
 
 if __name__ == "__main__":

@@ -406,3 +406,25 @@ def test_slices_follow_the_pages_a_gap_is_expected_to_hold(rate_per_hour, gap_mi
     gap = gap_minutes * 60_000
     rate = None if rate_per_hour is None else rate_per_hour / 3_600_000
     assert slices_for(4, gap, gap, rate) == expected
+
+
+def test_a_day_long_window_keeps_hours_beyond_two_hours_of_minutes(tmp_path):
+    """With NBU_JOB_WINDOW=1h,24h the state holds minutes for the last two hours and hours
+    before that; the 24-hour window, summed from both, counts from the hour edge at or
+    before watermark - 24 h (the simulator's jobs ending before it are left out, those
+    after it in), and the 1-hour window is still exact to the minute."""
+    with Simulator(jobs=2500, seed=12, hours=30, finished=True) as sim:
+        runs = Runs(sim, tmp_path, NBU_JOB_WINDOW="1h,24h", NBU_JOB_BACKFILL="30h")
+        values = runs.once()
+        state = json.loads(runs.state.read_text())["collectors"]["jobs"]
+        end = watermark(values)
+    minutes = {row[0] for row in state["buckets"]}
+    hours = {row[0] for row in state["hours"]}
+    assert minutes and min(minutes) >= end - 2 * 3600_000 - MINUTE
+    assert hours and all(hour % 3600_000 == 0 for hour in hours)
+    assert min(hours) == (end - 86400_000) // 3600_000 * 3600_000
+    for name, since in (("1h", end - 3600_000 - (end - 3600_000) % MINUTE),
+                        ("24h", (end - 86400_000) // 3600_000 * 3600_000)):
+        published = sum(v for labels, v in values["nbu_jobs_finished"].items()
+                        if ("window", name) in labels)
+        assert published == sum(tally(sim.dataset.jobs, since, end).finished.values()) > 0

@@ -44,8 +44,8 @@ from ..runtime.errors import (
     Incomplete,
     NbuPushError,
 )
-from ._jobs.cells import GroupKey, JobGroup, floor_minute
-from ._jobs.ledger import JobLedger
+from ._jobs.cells import HOUR_MS, HOURLY_FROM_MS, GroupKey, JobGroup, floor_minute
+from ._jobs.ledger import JobLedger, minute_detail_ms
 from ._jobs.observations import Attempts, Backups, ClientKey
 from ._jobs.tally import JobTally
 from .base import CollectContext, Collector
@@ -205,8 +205,11 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
     errors: list[BaseException] = []
     backups = Backups()
 
+    # a window summed by the hour starts at the hour edge before it: keep that hour's jobs
+    tally_keep_ms = keep_ms + HOUR_MS if keep_ms >= HOURLY_FROM_MS else keep_ms
+
     def new_tally() -> JobTally:  # a slice's
-        return JobTally(keep_ms, ledger.counting_from_ms, backups)
+        return JobTally(tally_keep_ms, ledger.counting_from_ms, backups)
 
     for read in _read(client, ctx, ledger.gaps(target_ms), new_tally, ledger.recent_rate()):
         start, _ = read.bounds
@@ -219,7 +222,7 @@ def collect_jobs(client: NetBackupClient, ctx: CollectContext) -> JobsSummary:
         folded = attempts.in_ms()
         if folded is not None:
             summary.observed[key] = folded
-    ledger.prune(keep_ms)
+    ledger.prune(keep_ms, minute_detail_ms(seconds for _, seconds in ctx.windows))
     if not errors:
         return summary
     cause = next((e for e in errors if not isinstance(e, Cancelled)), errors[0])

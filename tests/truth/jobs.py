@@ -62,7 +62,9 @@ def expected(sim: Simulator, reading: Reading) -> Series:
     if until is None:
         window = window_tally(sim, reading.window_seconds)
     else:
-        since = (until - int(reading.window_seconds * 1000)) // 60_000 * 60_000
+        start = until - int(reading.window_seconds * 1000)
+        edge = 3_600_000 if reading.window_seconds >= 7200 else 60_000  # docs/metrics.md
+        since = start // edge * edge
         window = tally(jobs, since, until)
     counted = (tally(jobs, reading.counted_since_ms, until)
                if until is not None and reading.counted_since_ms is not None else Tally())

@@ -11,6 +11,8 @@ from typing import Any, cast
 from ...netbackup.fields import INT64_MAX, number
 
 MINUTE_MS = 60_000
+HOUR_MS = 3_600_000
+HOURLY_FROM_MS = 2 * HOUR_MS  # windows this long or longer are summed by the hour
 KB_MAX = INT64_MAX // 1024  # kilobytes whose bytes fit in int64
 GroupKey = tuple[str, str, str]  # job_type, policy_type, status
 Amounts = list[Any]  # [finished, transferred_bytes, data_transferred_bytes, files]; None = absent
@@ -154,3 +156,7 @@ def interned(key: Hashable) -> Hashable:
 
 def floor_minute(ms: int) -> int:
     return ms // MINUTE_MS * MINUTE_MS
+
+
+def floor_hour(ms: int) -> int:
+    return ms // HOUR_MS * HOUR_MS

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from .cells import FIELDS, Amounts, Cells, GroupKey, JobGroup, floor_minute
+from .cells import (
+    FIELDS,
+    HOUR_MS,
+    HOURLY_FROM_MS,
+    MINUTE_MS,
+    Amounts,
+    Cells,
+    GroupKey,
+    JobGroup,
+    floor_hour,
+    floor_minute,
+)
+
+
+def minute_detail_ms(window_seconds: Iterable[float]) -> int:
+    """How far back minutes are kept: the longest window summed by the minute (under two
+    hours), and at least the hour the recent rate of jobs is read from."""
+    return max([HOUR_MS, *(int(seconds * 1000) for seconds in window_seconds
+                           if seconds * 1000 < HOURLY_FROM_MS)])
 
 
 @dataclass
@@ -16,6 +34,8 @@ class JobLedger:
     watermark_ms: int  # every job that ended before this has been read
     counting_from_ms: int  # a minute edge: the counters count jobs ending at or after it
     buckets: dict[int, Cells] = field(default_factory=dict)  # by minute, then label key
+    hours: dict[int, Cells] = field(default_factory=dict)  # by hour: the minutes older than
+    # the minute detail kept, merged (what windows of two hours or more sum)
     read_ahead: list[tuple[int, int]] = field(default_factory=list)  # [start, end) read
     # beyond the watermark, by a run that stopped before the time between was read
     counters: dict[GroupKey, Amounts] = field(default_factory=dict)
@@ -79,18 +99,39 @@ class JobLedger:
             else:
                 current[index] += amount
 
-    def prune(self, keep_ms: float) -> None:
-        """Drop buckets wholly older than the longest window."""
+    def prune(self, keep_ms: float, detail_ms: float = HOUR_MS) -> None:
+        """Drop what is wholly older than the longest window; merge the minutes older than
+        `detail_ms` (minute_detail_ms) into their hours: a 1h,24h state keeps an hour of
+        minutes and 24 hours, not 1,440 minutes."""
         oldest = floor_minute(int(self.watermark_ms - keep_ms))
-        self.buckets = {m: b for m, b in self.buckets.items() if m >= oldest}
+        hourly = keep_ms >= HOURLY_FROM_MS  # a window long enough to be summed by the hour
+        detail_edge = max(oldest, floor_minute(int(self.watermark_ms - detail_ms)))
+        kept: dict[int, Cells] = {}
+        for minute, cells in self.buckets.items():
+            if minute >= detail_edge:
+                kept[minute] = cells
+            elif hourly and minute >= floor_hour(oldest):
+                into = self.hours.get(floor_hour(minute))
+                if into is None:
+                    self.hours[floor_hour(minute)] = cells
+                else:
+                    into.merge(cells)
+                    into.seal()
+        self.buckets = kept
+        self.hours = {hour: cells for hour, cells in self.hours.items()
+                      if hourly and hour >= floor_hour(oldest)}
 
     def window(self, seconds: float) -> dict[GroupKey, JobGroup]:
-        """Jobs that ended in [the minute edge at or before watermark - seconds, watermark):
+        """Jobs that ended in [the minute edge at or before watermark - seconds, watermark),
+        or for a window of two hours or more, [the hour edge at or before it, watermark):
         not the minutes read ahead of it (their time is published when the gap is read; a
         minute the watermark falls in holds what was read of it)."""
-        since = floor_minute(int(self.watermark_ms - seconds * 1000))
+        start = int(self.watermark_ms - seconds * 1000)
+        hourly = seconds * 1000 >= HOURLY_FROM_MS
+        since = floor_hour(start) if hourly else floor_minute(start)
         total: dict[GroupKey, JobGroup] = {}
-        for minute, cells in self.buckets.items():
+        buckets = [*self.buckets.items(), *(self.hours.items() if hourly else ())]
+        for minute, cells in buckets:
             if since <= minute < self.watermark_ms:
                 for key, amounts in cells.items():
                     group = total.get(cast(GroupKey, key))
@@ -119,9 +160,8 @@ class JobLedger:
             "watermark_ms": self.watermark_ms,
             "counting_from_ms": self.counting_from_ms,
             "read_ahead": [list(interval) for interval in self.read_ahead],
-            "buckets": ([minute, *cast(tuple, key), *amounts]
-                        for minute, cells in sorted(self.buckets.items())
-                        for key, amounts in sorted(cells.items())),
+            "buckets": _bucket_rows(self.buckets),
+            "hours": _bucket_rows(self.hours),
             "counters": [[*key, *amounts] for key, amounts in sorted(self.counters.items())],
             "pending": [[*key, *amounts] for key, amounts in sorted(self.pending.items())],
         }
@@ -138,24 +178,39 @@ class JobLedger:
                 raise ValueError("a read-ahead range that is not beyond the watermark")
             ledger.read_ahead.append((start, end))
         keys: dict[GroupKey, GroupKey] = {}  # one tuple per label set, not one per row
-        for row in _rows(document.get("buckets"), 1 + 3 + FIELDS):
-            key, amounts = _key(row[1:4], keys), _amounts(row[4:])
-            cells = ledger.buckets.get(_integer(row[0]))
-            if cells is None:
-                cells = ledger.buckets[row[0]] = Cells()
-            if cells.row(key) is not None:
-                raise ValueError("a bucket row repeated")
-            try:
-                cells.put(key, amounts)
-            except OverflowError:  # beyond any float: no run wrote it
-                raise ValueError("a bucket count too large") from None
-        for cells in ledger.buckets.values():
-            cells.seal()
+        _read_buckets(document.get("buckets"), ledger.buckets, keys, MINUTE_MS)
+        if "hours" in document:  # a state written before hours were kept has none
+            _read_buckets(document["hours"], ledger.hours, keys, HOUR_MS)
         for name in ("counters", "pending"):
             table = getattr(ledger, name)
             for row in _rows(document.get(name), 3 + FIELDS):
                 table[_key(row[:3], keys)] = _amounts(row[3:])
         return ledger
+
+
+def _bucket_rows(buckets: dict[int, Cells]) -> Iterator[list]:
+    return ([start, *cast(tuple, key), *amounts] for start, cells in sorted(buckets.items())
+            for key, amounts in sorted(cells.items()))
+
+
+def _read_buckets(rows: object, into: dict[int, Cells], keys: dict[GroupKey, GroupKey],
+                  edge_ms: int) -> None:
+    for row in _rows(rows, 1 + 3 + FIELDS):
+        start = _integer(row[0])
+        if start % edge_ms:
+            raise ValueError("a bucket that does not start on its edge")
+        key, amounts = _key(row[1:4], keys), _amounts(row[4:])
+        cells = into.get(start)
+        if cells is None:
+            cells = into[start] = Cells()
+        if cells.row(key) is not None:
+            raise ValueError("a bucket row repeated")
+        try:
+            cells.put(key, amounts)
+        except OverflowError:  # beyond any float: no run wrote it
+            raise ValueError("a bucket count too large") from None
+    for cells in into.values():
+        cells.seal()
 
 
 def _integer(value: object) -> int:
