@@ -279,13 +279,12 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every secret value, so logging can redact it wherever it shows up."""
         found = self.credentials.secrets()
-        if self.remote_write:
-            found += [s for s in (self.remote_write.password, self.remote_write.token) if s]
-        gateway = self.pushgateway
-        if gateway:
-            found += [s for s in (gateway.password, gateway.token) if s]
-            if gateway.username and gateway.password:  # as a gateway may echo the header
-                pair = f"{gateway.username}:{gateway.password}".encode("latin-1")
+        for output in (self.pushgateway, self.remote_write):
+            if output is None:
+                continue
+            found += [s for s in (output.password, output.token) if s]
+            if output.username and output.password:  # as a receiver may echo the header
+                pair = f"{output.username}:{output.password}".encode("latin-1")
                 found.append(base64.b64encode(pair).decode("ascii"))
         return found
 
@@ -496,13 +495,7 @@ def pushgateway_from(raw: Raw) -> PushgatewaySettings | None:
     if token and username:
         raise ConfigError(f"{env('pushgateway_token')} and {env('pushgateway_username')} are"
                           " both set: keep one")
-    for secret, setting in ((username, env("pushgateway_username")),
-                            (password, env("pushgateway_password"))):
-        try:
-            (secret or "").encode("latin-1")  # what HTTP basic auth can carry
-        except UnicodeEncodeError:
-            raise ConfigError(f"{setting} contains characters basic auth cannot carry"
-                              ) from None
+    basic_auth_safe({"pushgateway_username": username, "pushgateway_password": password})
     job = (value(raw, "pushgateway_job") or "").strip()
     if not job:
         raise ConfigError(f"{env('pushgateway_job')} must not be empty")
@@ -512,6 +505,16 @@ def pushgateway_from(raw: Raw) -> PushgatewaySettings | None:
         verify=tls_verify(value(raw, "pushgateway_ca_bundle"), False, env("pushgateway_ca_bundle")),
         timeout=parse_duration(value(raw, "timeout"), env("timeout"), maximum=3600),
     )
+
+
+def basic_auth_safe(secrets: dict[str, str | None]) -> None:
+    """Basic-auth values (by option name) that HTTP can carry (latin-1), or ConfigError."""
+    for name, secret in secrets.items():
+        try:
+            (secret or "").encode("latin-1")
+        except UnicodeEncodeError:
+            raise ConfigError(f"{env(name)} contains characters basic auth cannot carry"
+                              ) from None
 
 
 def remote_write_from(raw: Raw) -> RemoteWriteSettings | None:
@@ -533,13 +536,8 @@ def remote_write_from(raw: Raw) -> RemoteWriteSettings | None:
                 if password_file else None)
     token = header_safe(read_secret_file(token_file, env("remote_write_bearer_token_file"))
                         if token_file else None, env("remote_write_bearer_token_file"))
-    for secret, setting in ((username, env("remote_write_username")),
-                            (password, env("remote_write_password_file"))):
-        try:
-            (secret or "").encode("latin-1")  # what HTTP basic auth can carry
-        except UnicodeEncodeError:
-            raise ConfigError(f"{setting} contains characters basic auth cannot carry"
-                              ) from None
+    basic_auth_safe({"remote_write_username": username,
+                     "remote_write_password_file": password})
     return RemoteWriteSettings(
         url=http_url(url, env("remote_write")), username=username or None,
         password=password, token=token,

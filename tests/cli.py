@@ -37,3 +37,19 @@ def nbu_push(*args: str, env: dict[str, str] | None = None, cwd: str | None = No
 def sim_env(sim, **extra: str) -> dict[str, str]:
     return clean_env(**{"NBU_URL": sim.url, "NBU_API_KEY": sim.api_key, "NBU_SITE": "test-site",
                         **extra})
+
+
+def failed_alone(result: Result, collector: str) -> dict[str, dict[tuple, float]]:
+    """The published series of a `--dry-run` in which `collector` alone failed (exit 3, its
+    permission named, no traceback); the other collectors succeeded."""
+    from nbu_push.collect import collectors
+
+    from .truth import series
+
+    assert result.code == 3, result.stderr
+    published = series(result.stdout)
+    success = {labels[0][1]: v for labels, v in published["nbu_push_collector_success"].items()}
+    assert success == {name: float(name != collector) for name in collectors()}
+    assert collectors()[collector].permission in result.stderr
+    assert "Traceback" not in result.stderr
+    return published

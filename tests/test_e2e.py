@@ -124,12 +124,24 @@ def test_node_exporter_sees_the_true_totals(node_exporter, big_simulator):
     assert files == sum(truth.files.values())
 
 
+def alert_expressions() -> dict[str, str]:
+    """Each shipped alert's expression by its name."""
+    return {rule["alert"]: rule["expr"] for group in yaml.safe_load(
+        (REPO / "prometheus" / "nbu-push.rules.yml").read_text())["groups"]
+        for rule in group["rules"] if "alert" in rule}
+
+
+def panel_expressions(site: str) -> dict[str, str]:
+    """Each dashboard panel's first query by its title, `$site` set to `site`."""
+    dashboard = json.loads((REPO / "grafana" / "nbu-push.json").read_text())
+    return {panel["title"]: panel["targets"][0]["expr"].replace("$site", site)
+            for panel in dashboard["panels"] if panel.get("targets")}
+
+
 def test_dashboard_protection_panels_evaluate_on_pushed_data(gateway, prometheus):
     """The snapshot-only and copy-freshness panels, evaluated by Prometheus on what a run
     pushed, name exactly the clients the simulator's job trees make so."""
-    dashboard = json.loads((REPO / "grafana" / "nbu-push.json").read_text())
-    panels = {panel["title"]: panel["targets"][0]["expr"].replace("$site", ".*")
-              for panel in dashboard["panels"] if panel.get("targets")}
+    panels = panel_expressions(".*")
     with Simulator(jobs=60, seed=34, policy_types=[("STANDARD", 1)]) as sim:
         assert nbu_push(env=sim_env(sim, PUSHGATEWAY_URL=gateway.url, NBU_SITE="panels",
                                     NBU_STATE_FILE="off")).code == 0
@@ -147,12 +159,7 @@ def test_dashboard_protection_panels_evaluate_on_pushed_data(gateway, prometheus
 def test_tape_and_server_alerts_and_panels_evaluate_on_pushed_data(gateway, prometheus):
     """The tape and server alert expressions (their `for` aside) and dashboard panels, run by
     Prometheus on what a run pushed, name exactly what the simulator's records say."""
-    rules = {rule["alert"]: rule["expr"] for group in yaml.safe_load(
-        (REPO / "prometheus" / "nbu-push.rules.yml").read_text())["groups"]
-        for rule in group["rules"] if "alert" in rule}
-    dashboard = json.loads((REPO / "grafana" / "nbu-push.json").read_text())
-    panels = {panel["title"]: panel["targets"][0]["expr"].replace("$site", "tape")
-              for panel in dashboard["panels"] if panel.get("targets")}
+    rules, panels = alert_expressions(), panel_expressions("tape")
     with Simulator(jobs=60) as sim:
         assert nbu_push(env=sim_env(sim, PUSHGATEWAY_URL=gateway.url, NBU_SITE="tape",
                                     NBU_STATE_FILE="off")).code == 0
@@ -197,12 +204,7 @@ def test_tape_and_server_alerts_and_panels_evaluate_on_pushed_data(gateway, prom
 def test_security_alerts_and_panels_evaluate_on_pushed_data(gateway, prometheus, tmp_path):
     """The security alert expressions and panels, run by Prometheus on three pushed runs with
     a state (ERROR alerts created after the first), equal what the simulator's records say."""
-    rules = {rule["alert"]: rule["expr"] for group in yaml.safe_load(
-        (REPO / "prometheus" / "nbu-push.rules.yml").read_text())["groups"]
-        for rule in group["rules"] if "alert" in rule}
-    dashboard = json.loads((REPO / "grafana" / "nbu-push.json").read_text())
-    panels = {panel["title"]: panel["targets"][0]["expr"].replace("$site", "sec")
-              for panel in dashboard["panels"] if panel.get("targets")}
+    rules, panels = alert_expressions(), panel_expressions("sec")
     with Simulator(jobs=60) as sim:
         env = sim_env(sim, PUSHGATEWAY_URL=gateway.url, NBU_SITE="sec",
                       NBU_STATE_FILE=str(tmp_path / "state.json"))

@@ -18,8 +18,9 @@ from ..metrics.text import family_text, merged
 from ..runtime.deadline import Deadline
 from ..runtime.errors import PublishError, PublishUnavailable
 from ..runtime.http import basic_or_bearer, new_session
-from ..runtime.retry import Backoff, Retry, parse_retry_after, with_retries
+from ..runtime.retry import Backoff, Retry, with_retries
 from . import Payload
+from .answers import send_checked
 
 log = logging.getLogger(__name__)
 
@@ -107,32 +108,11 @@ class PushgatewaySink:
         where = f"Pushgateway {method} {self.base_url}"
         body = None if payload is None else b"".join(payload())  # whole (see above)
 
-        def attempt() -> None:
-            try:
-                response = self.session.request(
-                    method, self.url, data=body, verify=self.verify,
-                    timeout=self.deadline.cap(self.timeout), allow_redirects=False,
-                    headers={"Content-Type": CONTENT_TYPE} if payload is not None else {},
-                )
-                reason = " ".join(response.text.split())[:300] or response.reason
-            except requests.exceptions.SSLError:
-                raise PublishError(f"{where}: TLS verification failed") from None
-            except requests.exceptions.RequestException as exc:
-                raise Retry(PublishUnavailable(f"{where}: {type(exc).__name__}")) from None
-            status = response.status_code
-            if status < 300:
-                return
-            if status < 400:  # a redirected PUT may arrive as a GET without a body: never
-                raise PublishError(f"{where}: HTTP {status}: redirected to"
-                                   f" {response.headers.get('Location', '?')}; set"
-                                   " PUSHGATEWAY_URL to the address that answers")
-            error = PublishError(f"{where}: HTTP {status}: {reason}")
-            if status >= 500 or status == 429:
-                raise Retry(PublishUnavailable(str(error)),
-                            parse_retry_after(response.headers.get("Retry-After")))
-            raise error
-
-        with_retries(attempt, self.backoff, self.deadline)
+        send_checked(lambda: self.session.request(
+            method, self.url, data=body, verify=self.verify,
+            timeout=self.deadline.cap(self.timeout), allow_redirects=False,
+            headers={"Content-Type": CONTENT_TYPE} if payload is not None else {}),
+            where, "PUSHGATEWAY_URL", self.backoff, self.deadline)
 
     def publish(self, payload: Payload, complete: bool) -> None:
         """A complete payload replaces the group. Otherwise the group is read back and the

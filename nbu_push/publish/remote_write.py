@@ -18,14 +18,14 @@ import logging
 import math
 from typing import Any
 
-import requests
 from requests.auth import AuthBase
 
 from ..runtime.deadline import Deadline
 from ..runtime.errors import PublishError, PublishUnavailable
 from ..runtime.http import new_session
-from ..runtime.retry import Backoff, Retry, parse_retry_after, with_retries
+from ..runtime.retry import Backoff
 from . import Payload
+from .answers import send_checked
 from .write_request import STALE_NAN, Labels, compress, series_of, write_requests
 
 log = logging.getLogger(__name__)
@@ -98,29 +98,7 @@ class RemoteWriteSink:
         self._post(compress(b""))
 
     def _post(self, body: bytes) -> None:
-        where = f"remote write {self.url}"
-
-        def attempt() -> None:
-            try:
-                response = self.session.post(self.url, data=body, headers=HEADERS,
-                                             verify=self.verify, allow_redirects=False,
-                                             timeout=self.deadline.cap(self.timeout))
-                reason = " ".join(response.text.split())[:300] or response.reason
-            except requests.exceptions.SSLError:
-                raise PublishError(f"{where}: TLS verification failed") from None
-            except requests.exceptions.RequestException as exc:
-                raise Retry(PublishUnavailable(f"{where}: {type(exc).__name__}")) from None
-            status = response.status_code
-            if status < 300:
-                return
-            if status < 400:  # never follow: the credential would go elsewhere
-                raise PublishError(f"{where}: HTTP {status}: redirected to"
-                                   f" {response.headers.get('Location', '?')}; set"
-                                   " NBU_REMOTE_WRITE_URL to the address that answers")
-            error = f"{where}: HTTP {status}: {reason}"
-            if status >= 500 or status == 429:
-                raise Retry(PublishUnavailable(error),
-                            parse_retry_after(response.headers.get("Retry-After")))
-            raise PublishError(error)
-
-        with_retries(attempt, self.backoff, self.deadline)
+        send_checked(lambda: self.session.post(
+            self.url, data=body, headers=HEADERS, verify=self.verify, allow_redirects=False,
+            timeout=self.deadline.cap(self.timeout)),
+            f"remote write {self.url}", "NBU_REMOTE_WRITE_URL", self.backoff, self.deadline)
