@@ -7,7 +7,7 @@ does not report (cloud pools) are absent, never zero; water marks (percent) beco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ import msgspec
 
 from ..metrics.family import Family, Sample
 from ..netbackup.client import NetBackupClient
-from ..netbackup.decoding import page_decoder
+from ..netbackup.decoding import named, page_decoder
 from ..netbackup.fields import capacity, label, number
 from ..netbackup.paging import offset_pages
 from .base import CollectContext, Collector
@@ -66,15 +66,10 @@ class DiskPool:
 class DiskPools:
     pools: dict[str, DiskPool] = field(default_factory=dict)  # by name: no duplicate series
 
-    def add_records(self, records: Iterable[PoolRecord]) -> int:
+    def add_records(self, records: Sequence[PoolRecord]) -> int:
         """Fold records in; returns how many were skipped (no attributes, no name)."""
-        skipped = 0
-        for record in records:
-            attrs = record.attributes
-            name = label(attrs.name or record.id, "") if attrs is not None else ""
-            if attrs is None or not name:
-                skipped += 1
-                continue
+        found, skipped = named(records)
+        for name, attrs in found:
             state = label(attrs.diskPoolState, "")
             self.pools[name] = DiskPool(
                 name=name, server_type=label(attrs.sType), state=state.upper() or None,

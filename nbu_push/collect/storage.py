@@ -6,7 +6,7 @@ never zero.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ import msgspec
 
 from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
-from ..netbackup.decoding import page_decoder
+from ..netbackup.decoding import named, page_decoder
 from ..netbackup.fields import capacity, label
 from ..netbackup.paging import offset_pages
 from .base import CollectContext, Collector
@@ -53,15 +53,10 @@ class StorageUnit:
 class StorageSummary:
     units: dict[str, StorageUnit] = field(default_factory=dict)  # by name: no duplicate series
 
-    def add_records(self, records: Iterable[UnitRecord]) -> int:
+    def add_records(self, records: Sequence[UnitRecord]) -> int:
         """Fold records in; returns how many were skipped (no attributes, no name)."""
-        skipped = 0
-        for record in records:
-            attrs = record.attributes
-            name = label(attrs.name or record.id, "") if attrs is not None else ""
-            if attrs is None or not name:
-                skipped += 1
-                continue
+        found, skipped = named(records)
+        for name, attrs in found:
             self.units[name] = StorageUnit(
                 name=name,
                 category=label(attrs.storageCategory),

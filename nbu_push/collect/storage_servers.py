@@ -7,7 +7,7 @@ servers whose `msdpAttributes` carry it, the deduplication ratio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ import msgspec
 
 from ..metrics.family import Family
 from ..netbackup.client import NetBackupClient
-from ..netbackup.decoding import page_decoder
+from ..netbackup.decoding import named, page_decoder
 from ..netbackup.fields import label, number
 from ..netbackup.paging import offset_pages
 from .base import CollectContext, Collector
@@ -56,15 +56,10 @@ def deduplication_ratio(msdp: object) -> float | None:
 class StorageServers:
     servers: dict[tuple[str, str], StorageServer] = field(default_factory=dict)
 
-    def add_records(self, records: Iterable[StorageServerRecord]) -> int:
+    def add_records(self, records: Sequence[StorageServerRecord]) -> int:
         """Fold records in; returns how many were skipped (no attributes, no name)."""
-        skipped = 0
-        for record in records:
-            attrs = record.attributes
-            name = label(attrs.name or record.id, "") if attrs is not None else ""
-            if attrs is None or not name:
-                skipped += 1
-                continue
+        found, skipped = named(records)
+        for name, attrs in found:
             state = label(attrs.storageServerState, "").upper()
             self.servers[(name, label(attrs.sType))] = StorageServer(
                 state == "UP" if state else None, deduplication_ratio(attrs.msdpAttributes))

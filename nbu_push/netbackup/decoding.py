@@ -9,13 +9,14 @@ decoding record by record, skipping (and counting) just the bad ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
 from ..runtime.errors import ApiError
+from .fields import label
 
 R = TypeVar("R")
 
@@ -76,3 +77,16 @@ def page_decoder(record_type: type[R]) -> Callable[[bytes, str], Page[R]]:
         return Page(records, skipped, *_pagination(page.meta))
 
     return decode
+
+
+
+def named(records: Sequence[Any]) -> tuple[list[tuple[str, Any]], int]:
+    """(name, attributes) of each record that has attributes and a name (its `name`
+    attribute, else its id), and how many had not: one bad record is skipped, not the page."""
+    found: list[tuple[str, Any]] = []
+    for record in records:
+        attrs = record.attributes
+        name = label(getattr(attrs, "name", None) or record.id, "") if attrs is not None else ""
+        if name:
+            found.append((name, attrs))
+    return found, len(records) - len(found)
