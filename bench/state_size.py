@@ -27,11 +27,12 @@ from nbu_push.state import RunState, load, save
 NOW_MS = 1_796_000_000_000 // 60_000 * 60_000  # a minute edge, as bucket keys are
 
 
-def build(clients: int, label_sets: int, window_s: float) -> tuple[JobLedger, ClientBook]:
-    ledger = JobLedger(NOW_MS, NOW_MS - 86_400_000)
+def build(clients: int, label_sets: int, window_s: float, now_ms: int = NOW_MS
+          ) -> tuple[JobLedger, ClientBook]:
+    ledger = JobLedger(now_ms, now_ms - 86_400_000)
     keys = [("BACKUP", f"POLICY_TYPE_{n % 20}", str(n // 20)) for n in range(label_sets)]
     for minute in range(int(window_s // 60)):
-        cells = ledger.buckets[NOW_MS - minute * 60_000] = Cells()
+        cells = ledger.buckets[now_ms - minute * 60_000] = Cells()
         for key in keys:
             cells.add(key, [40, 40 * 2**30, 10 * 2**30, 4000])
     ledger.counters = {key: [10**6, 10**15, 10**14, 10**9] for key in keys}
@@ -39,9 +40,9 @@ def build(clients: int, label_sets: int, window_s: float) -> tuple[JobLedger, Cl
     # NBU_JOB_WINDOW=1h,<window> leaves it: an hour of minutes, then hours
     book = ClientBook()
     for n in range(clients):
-        failures = [NOW_MS - k * 3_600_000 for k in range(n % 4)]
+        failures = [now_ms - k * 3_600_000 for k in range(n % 4)]
         book.facts[(f"client{n:05d}.example.com", f"policy-{n % 50}", "STANDARD")] = Fact(
-            NOW_MS - 86_400_000, NOW_MS - 3_600_000, "0" if not failures else "13", failures)
+            now_ms - 86_400_000, now_ms - 3_600_000, "0" if not failures else "13", failures)
     return ledger, book
 
 
