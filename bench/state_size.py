@@ -20,6 +20,7 @@ import time
 
 from nbu_push.collect._jobs.cells import Cells
 from nbu_push.collect._jobs.ledger import JobLedger, minute_detail_ms
+from nbu_push.collect.base import CollectContext
 from nbu_push.collect.clients import ClientBook, Fact
 from nbu_push.config import parse_duration
 from nbu_push.state import RunState, load, save
@@ -71,8 +72,11 @@ def main() -> None:
         began = time.perf_counter()
         loaded, warning = load(path, "bench", "https://nbu:1556/netbackup")
         assert warning is None
-        loaded_ledger = JobLedger.from_json(loaded.collectors["jobs"])
-        loaded_book = ClientBook.from_json(loaded.collectors["clients"])
+        # as the collectors read them: each table's rows decoded one at a time
+        loaded_ledger = JobLedger.from_json(CollectContext(
+            0, saved=loaded.collectors["jobs"]).state_with_tables(("buckets", "hours")))
+        loaded_book = ClientBook.from_json(CollectContext(
+            0, saved=loaded.collectors["clients"]).state_with_tables(("facts",)))
         loads.append(time.perf_counter() - began)
         assert len(loaded_ledger.buckets) == len(ledger.buckets)  # every row written
         assert len(loaded_ledger.hours) == len(ledger.hours)

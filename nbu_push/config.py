@@ -302,7 +302,7 @@ class Settings:
 
         return CollectContext(now=now, job_window=self.job_window,
                               concurrency=self.concurrency, max_pages=self.max_pages,
-                              stats=stats, balance_slices=self.balance_slices, state=state,
+                              stats=stats, balance_slices=self.balance_slices, saved=state,
                               settle=self.job_settle, backfill=self.job_backfill,
                               windows=self.job_windows, max_series=self.max_series,
                               options=self.collector_options)

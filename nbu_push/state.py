@@ -12,26 +12,17 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from .runtime.errors import StateError
-from .runtime.files import utf8_pieces, write_atomic
+from .runtime.files import site_file_name, utf8_pieces, write_atomic
 
 FORMAT = 1
 SYSTEM_DIRECTORY = "/var/lib/nbu-push"
-
-
-def site_file_name(site: str, suffix: str) -> str:
-    """A file name for a site: its safe characters, plus a checksum of the whole name when
-    any were replaced, so that `a/b` and `a_b` never share a lock or a state file."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", site)[:100] or "default"
-    if safe != site:
-        safe += f"-{zlib.crc32(site.encode()):08x}"
-    return safe + suffix
 
 
 def default_path(site: str, environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
@@ -72,7 +63,9 @@ def json_chunks(value: Any) -> Iterator[str]:
     buckets are tens of thousands of rows) a thousand items at a time, each piece encoded in
     one call (its items are plain JSON values), anything else in one piece. A NaN or
     infinity raises ValueError, as json.dumps(allow_nan=False) does."""
-    if isinstance(value, dict):
+    if isinstance(value, msgspec.Raw):  # a part read and not used: written back as it was
+        yield bytes(value).decode("utf-8")
+    elif isinstance(value, dict):
         yield "{"
         for index, (key, item) in enumerate(value.items()):
             yield ("," if index else "") + _encode(str(key)) + ":"
@@ -102,21 +95,38 @@ def load(path: str | None, site: str, server: str) -> tuple[RunState, str | None
     except OSError as exc:
         return fresh, f"state file {path} is unreadable ({exc.strerror or exc}); starting afresh"
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return fresh, f"state file {path} is corrupt (not JSON); starting afresh"
-    if not isinstance(document, dict) or not isinstance(document.get("collectors"), dict):
+        document = _decode_document(raw)
+    except msgspec.ValidationError:
         return fresh, f"state file {path} is not an nbu-push state; starting afresh"
-    version = document.get("format")
-    if version != FORMAT:
-        return fresh, (f"state file {path} has format {version!r}, this nbu-push reads"
-                       f" {FORMAT}; starting afresh")
-    if document.get("site") != site or document.get("server") != server:
-        return fresh, (f"state file {path} belongs to site {document.get('site')!r} at"
-                       f" {document.get('server')!r}; starting afresh")
-    outputs = document.get("outputs")  # absent in a state written before remote write
-    return RunState(site, server, document["collectors"],
+    except msgspec.DecodeError:
+        return fresh, f"state file {path} is corrupt (not JSON); starting afresh"
+    if document.collectors is None:
+        return fresh, f"state file {path} is not an nbu-push state; starting afresh"
+    if document.format != FORMAT:
+        return fresh, (f"state file {path} has format {document.format!r}, this nbu-push"
+                       f" reads {FORMAT}; starting afresh")
+    if document.site != site or document.server != server:
+        return fresh, (f"state file {path} belongs to site {document.site!r} at"
+                       f" {document.server!r}; starting afresh")
+    outputs = document.outputs  # absent in a state written before remote write
+    return RunState(site, server, dict(document.collectors),
                     outputs if isinstance(outputs, dict) else {}), None
+
+
+class _Document(msgspec.Struct):
+    """The state file's envelope. Each collector's part stays JSON text (msgspec.Raw,
+    syntax checked): the collector decodes it when it runs (CollectContext.state), so the
+    run never holds the whole document as objects, and a part not used is written back as
+    it was read."""
+
+    format: Any = None
+    site: Any = None
+    server: Any = None
+    collectors: dict[str, msgspec.Raw] | None = None
+    outputs: Any = None
+
+
+_decode_document = msgspec.json.Decoder(_Document).decode
 
 
 def save(path: str, state: RunState) -> None:

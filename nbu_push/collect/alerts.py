@@ -99,7 +99,7 @@ class AlertLedger:
 
 
 def collect_alerts(client: NetBackupClient, ctx: CollectContext) -> AlertLedger:
-    ledger = AlertLedger.from_json(ctx.state) if ctx.state is not None else None
+    ledger = AlertLedger.from_json(ctx.state) if ctx.saved is not None else None
     if ledger is None or ledger.mark is None:  # the first run: where the counting starts
         newest = first_record(client, PATH, {"sort": "-alertId"}, decode_alerts_page,
                               ctx.stats)

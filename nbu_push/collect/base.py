@@ -10,9 +10,11 @@ with `site`, or no family at all raises at import time.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import msgspec
 
 from ..config import CollectorOptions, collector_options
 from ..metrics.family import RUN_PREFIX, Family
@@ -36,7 +38,8 @@ class CollectContext:
     max_pages: int = 10_000
     balance_slices: bool = True  # re-cut job slices by POST /admin/jobs-count-requests
     stats: CollectorStats = field(default_factory=CollectorStats)
-    state: Any = None  # what this collector saved in the run state last time (JSON), if any
+    saved: Any = None  # what this collector saved in the run state last time: its JSON text
+    # (msgspec.Raw, as the state file holds it) or a value, None when nothing
     settle: float = 0.0  # NBU_JOB_SETTLE: jobs ending this close to now are read next run
     backfill: float | None = None  # NBU_JOB_BACKFILL: a first run's reach (None: the window)
     windows: tuple[tuple[str, float], ...] = ()  # NBU_JOB_WINDOW as (label, seconds)
@@ -44,6 +47,27 @@ class CollectContext:
     # collectors it `uses` that ran
     max_series: int = 5000  # NBU_MAX_SERIES, for collectors that choose which series to keep
     options: CollectorOptions = field(default_factory=lambda: collector_options({}))
+
+    @property
+    def state(self) -> Any:
+        """What this collector saved last time, decoded anew at each access (read it once):
+        the decoded document lives only while the collector turns it into its own
+        structures. ValueError when it is not JSON."""
+        if isinstance(self.saved, msgspec.Raw):
+            return msgspec.json.decode(self.saved)
+        return self.saved
+
+    def state_with_tables(self, tables: Iterable[str]) -> Any:
+        """As `state`, but the named tables (lists) stay lists of JSON-text rows
+        (msgspec.Raw), which the reader decodes one at a time (`decoded_rows`): a table of
+        tens of thousands of rows is never held decoded. ValueError when it is not JSON of
+        that shape."""
+        if not isinstance(self.saved, msgspec.Raw):
+            return self.saved
+        wanted = frozenset(tables)
+        parts = msgspec.json.decode(self.saved, type=dict[str, msgspec.Raw])
+        return {name: msgspec.json.decode(part, type=list[msgspec.Raw]) if name in wanted
+                else msgspec.json.decode(part) for name, part in parts.items()}
 
     def __post_init__(self) -> None:
         if not self.windows:
@@ -87,3 +111,10 @@ def require_records(found: int, path: str) -> None:
     says so with an empty 200 as often as with a 403, so it is the same failure."""
     if not found:
         raise AuthError(f"GET {path} answered no records: the API key's role cannot see them")
+
+
+def decoded_rows(rows: Iterable[Any]) -> Iterator[Any]:
+    """The rows of a saved table, each decoded from its JSON text as it is reached
+    (CollectContext.state_with_tables), or as they are when already values."""
+    for row in rows:
+        yield msgspec.json.decode(row) if isinstance(row, msgspec.Raw) else row

@@ -35,7 +35,7 @@ from ..runtime.deadline import wait_within
 from ..runtime.errors import DeadlineExceeded, Incomplete, NbuPushError
 from ._jobs.observations import MAX_FAILURES, OTHER_KINDS, Attempts, ClientKey, keep_latest
 from ._verdict import BACKUP, BACKUP_JOB_TYPES, COPIES, usable, verdict_of
-from .base import CollectContext, Collector
+from .base import CollectContext, Collector, decoded_rows
 from .configured_clients import ConfiguredClients, client_filter
 from .jobs import JobsSummary
 
@@ -114,7 +114,7 @@ class ClientBook:
         if not isinstance(document, dict):
             raise ValueError("not an object")
         book = cls()
-        for row in _list(document.get("facts")):
+        for row in decoded_rows(_list(document.get("facts"))):
             # 7 columns: a state written before snapshots and copies were kept
             if not (isinstance(row, list) and len(row) in (7, 10)
                     and all(isinstance(v, str) for v in row[:3])
@@ -147,10 +147,10 @@ class ClientsSummary:
 
 
 def _book(ctx: CollectContext) -> ClientBook:
-    if ctx.state is None:
+    if ctx.saved is None:
         return ClientBook()
     try:
-        return ClientBook.from_json(ctx.state)
+        return ClientBook.from_json(ctx.state_with_tables(("facts",)))
     except ValueError as exc:
         log.warning("clients: the saved client state is invalid (%s); starting afresh", exc)
         return ClientBook()

@@ -149,9 +149,9 @@ class JobsSummary:
 
 def _ledger(ctx: CollectContext, target_ms: int) -> JobLedger:
     """The saved ledger, or a new one that backfills and starts counting at `target_ms`."""
-    if ctx.state is not None:
+    if ctx.saved is not None:
         try:
-            ledger = JobLedger.from_json(ctx.state)
+            ledger = JobLedger.from_json(ctx.state_with_tables(("buckets", "hours")))
         except ValueError as exc:
             log.warning("jobs: the saved job state is invalid (%s); starting afresh", exc)
         else:

@@ -134,7 +134,7 @@ def read_pool_types(client: NetBackupClient, ctx: CollectContext) -> dict[str, s
 
 
 def collect_tape_media(client: NetBackupClient, ctx: CollectContext) -> TapeMedia:
-    kept = TapeMedia.from_json(ctx.state) if ctx.state is not None else None
+    kept = TapeMedia.from_json(ctx.state) if ctx.saved is not None else None
     if kept is not None and kept.read_at is not None and \
             0 <= ctx.now - kept.read_at < ctx.options.tape_media_interval:
         return kept

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import zlib
 from collections.abc import Iterable, Iterator
 
 PIECE_CHARACTERS = 1 << 16
@@ -57,3 +59,12 @@ def write_atomic(path: str, chunks: Iterable[bytes], mode: int) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def site_file_name(site: str, suffix: str) -> str:
+    """A file name for a site: its safe characters, plus a checksum of the whole name when
+    any were replaced, so that `a/b` and `a_b` never share a lock or a state file."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", site)[:100] or "default"
+    if safe != site:
+        safe += f"-{zlib.crc32(site.encode()):08x}"
+    return safe + suffix

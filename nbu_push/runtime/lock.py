@@ -6,8 +6,8 @@ import fcntl
 import os
 import tempfile
 
-from ..state import site_file_name
 from .errors import ConfigError, LockHeld
+from .files import site_file_name
 
 
 def default_lock_path(site: str) -> str:

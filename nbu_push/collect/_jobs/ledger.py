@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from ..base import decoded_rows
 from .cells import (
     FIELDS,
     HOUR_MS,
@@ -222,7 +223,7 @@ def _integer(value: object) -> int:
 def _rows(value: object, width: int) -> Iterator[list]:
     if not isinstance(value, list):
         raise ValueError("not a list")
-    for row in value:
+    for row in decoded_rows(value):
         if not isinstance(row, list) or len(row) != width:
             raise ValueError("a row of the wrong shape")
         yield row
