@@ -14,7 +14,6 @@ went through says how many did.
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
@@ -27,8 +26,6 @@ from ..runtime.retry import Backoff
 from . import Payload
 from .answers import send_checked
 from .write_request import STALE_NAN, Labels, compress, series_of, write_requests
-
-log = logging.getLogger(__name__)
 
 HEADERS = {"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy",
            "X-Prometheus-Remote-Write-Version": "0.1.0"}
