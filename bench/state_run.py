@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20_000)
     parser.add_argument("--label-sets", type=int, default=700)
     parser.add_argument("--window", default="24h")
+    parser.add_argument("--collectors", default="", help="NBU_COLLECTORS (default: all)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="nbu-bench-")
     state_file = os.path.join(folder, "state.json")
@@ -41,6 +42,8 @@ def main() -> None:
         env.update(NBU_URL=sim.url, NBU_API_KEY=sim.api_key, NBU_SITE="bench",
                    NBU_STATE_FILE=state_file, NBU_JOB_WINDOW=f"1h,{args.window}",
                    NBU_LOCK_FILE="off", NBU_PUSH_TEXTFILE=os.path.join(folder, "out.prom"))
+        if args.collectors:
+            env["NBU_COLLECTORS"] = args.collectors
         size = os.path.getsize(state_file) / 2**20
         rss = os.path.join(folder, "rss")
         done = subprocess.run(["/usr/bin/time", "-f", "%M %e", "-o", rss, sys.executable,
