@@ -144,7 +144,7 @@ def _netbackup_checks(settings: Settings) -> list[Check]:
         except ApiError as exc:
             if exc.status == 404 and collector.absent is not None:
                 found.append(Check(f"permission for {name}", True,
-                                   "not offered by this release (it is skipped)"))
+                                   "not offered by this primary or release: no series from it"))
                 continue
             found.append(Check(f"permission for {name}", False, str(exc), "see the log line"))
             continue

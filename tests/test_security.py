@@ -154,3 +154,25 @@ def test_the_ca_list_is_read_without_credentials():
         assert nbu_push("--dry-run", env=sim_env(sim)).code == 0
         sent = [r for r in sim.requests if r.path == "/security/certificate-authorities"]
     assert sent and all("Authorization" not in r.headers for r in sent)
+
+
+def test_a_first_run_whose_newest_alert_has_no_id_fails_rather_than_count_the_past(
+        requests_mock):
+    """A mark of 0 would count every alert of the primary's history on the next run."""
+    from nbu_push.collect.alerts import collect_alerts
+    from nbu_push.collect.base import CollectContext
+    from nbu_push.netbackup.client import NetBackupClient
+    from nbu_push.runtime.errors import ApiError
+
+    base = "https://nbu:1556/netbackup"
+    client = NetBackupClient(base)
+    client.set_credential("key")
+    client.api_version = "14.0"
+    requests_mock.get(base + "/manage/alerts", json={
+        "data": [{"id": "not-a-number", "attributes": {"severity": "ERROR"}}],
+        "meta": {"pagination": {"count": 1}}})
+    with pytest.raises(ApiError, match="no usable alertId"):
+        collect_alerts(client, CollectContext(now=0))
+    requests_mock.get(base + "/manage/alerts", json={"data": [],
+                                                     "meta": {"pagination": {"count": 0}}})
+    assert collect_alerts(client, CollectContext(now=0)).mark == 0  # none yet: all count

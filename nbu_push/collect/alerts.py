@@ -22,6 +22,7 @@ from ..netbackup.client import NetBackupClient
 from ..netbackup.decoding import page_decoder
 from ..netbackup.fields import label, number
 from ..netbackup.paging import first_record, offset_pages
+from ..runtime.errors import ApiError
 from .base import CollectContext, Collector
 
 PATH = "/manage/alerts"
@@ -103,8 +104,11 @@ def collect_alerts(client: NetBackupClient, ctx: CollectContext) -> AlertLedger:
     if ledger is None or ledger.mark is None:  # the first run: where the counting starts
         newest = first_record(client, PATH, {"sort": "-alertId"}, decode_alerts_page,
                               ctx.stats)
-        mark = alert_id(newest) if newest is not None else None
-        return AlertLedger(mark or 0, ledger.counts if ledger else {},
+        mark = alert_id(newest) if newest is not None else 0  # none yet: count from 0
+        if mark is None:  # a mark of 0 would count the whole history next run
+            raise ApiError(f"GET {PATH}: the newest alert has no usable alertId; counting"
+                           " starts once it has one")
+        return AlertLedger(mark, ledger.counts if ledger else {},
                            ledger.pending if ledger else {})
     ledger.settle()
     for page in offset_pages(client, PATH, {"filter": f"alertId gt {ledger.mark}",
