@@ -49,7 +49,9 @@ class RunState:
 
     def json_chunks(self) -> Iterator[str]:
         return json_chunks({"format": FORMAT, "site": self.site, "server": self.server,
-                            "collectors": self.collectors, "outputs": self.outputs})
+                            "collectors": self.collectors,
+                            "outputs": dict(self.outputs)})  # a copy: an output abandoned
+        # at its deadline may still set its entry from its thread
 
 
 _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode

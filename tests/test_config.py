@@ -61,6 +61,20 @@ def test_durations(value, seconds):
     ({"pushgateway": "pg:9091", "pushgateway_username": "u"}, "PUSHGATEWAY_USERNAME"),
     ({"pushgateway": "pg:9091", "pushgateway_username": "u", "pushgateway_password": "p",
       "pushgateway_token": "t"}, "PUSHGATEWAY_TOKEN"),
+    ({"tape_media_interval": "hourly"}, "NBU_TAPE_MEDIA_INTERVAL"),
+    ({"tape_media_interval": "30d"}, "NBU_TAPE_MEDIA_INTERVAL"),
+    ({"remote_write": "ftp://mimir/api/v1/push"}, "NBU_REMOTE_WRITE_URL"),
+    ({"remote_write": "http://mimir", "remote_write_username": "u"},
+     "NBU_REMOTE_WRITE_PASSWORD_FILE"),
+    ({"remote_write": "http://mimir", "remote_write_password_file": "/etc/hostname"},
+     "NBU_REMOTE_WRITE_USERNAME"),
+    ({"remote_write": "http://mimir", "remote_write_username": "u",
+      "remote_write_password_file": "/etc/hostname",
+      "remote_write_bearer_token_file": "/etc/hostname"}, "NBU_REMOTE_WRITE_BEARER_TOKEN_FILE"),
+    ({"remote_write": "http://mimir", "remote_write_bearer_token_file": "/nonexistent/token"},
+     "NBU_REMOTE_WRITE_BEARER_TOKEN_FILE"),
+    ({"remote_write": "http://mimir", "remote_write_ca_bundle": "/nonexistent.pem"},
+     "NBU_REMOTE_WRITE_CA_BUNDLE"),
 ])
 def test_bad_settings_name_the_setting(overrides, setting):
     with pytest.raises(ConfigError, match=setting):

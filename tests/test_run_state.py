@@ -431,3 +431,22 @@ def test_a_day_long_window_keeps_hours_beyond_two_hours_of_minutes(tmp_path):
         published = sum(v for labels, v in values["nbu_jobs_finished"].items()
                         if ("window", name) in labels)
         assert published == sum(tally(sim.dataset.jobs, since, end).finished.values()) > 0
+
+
+def test_the_state_of_a_collector_that_did_not_run_is_written_back_as_read(tmp_path):
+    """Each collector's part stays JSON text until it runs: a run with only `jobs` leaves
+    the clients' and the alerts' parts byte for byte as they were."""
+    with Simulator(jobs=300, seed=13) as sim:
+        runs = Runs(sim, tmp_path)
+        runs.once()
+        before = json.loads(runs.state.read_text())["collectors"]
+        text_before = runs.state.read_text()
+        runs.advance(10)
+        runs.once(NBU_COLLECTORS="jobs")
+        after = json.loads(runs.state.read_text())["collectors"]
+    assert before.keys() == after.keys() and len(before) > 2
+    for name in set(before) - {"jobs"}:
+        assert after[name] == before[name], name
+        written = json.dumps(before[name], separators=(",", ":"))
+        assert written in text_before and written in runs.state.read_text()
+    assert after["jobs"] != before["jobs"]
