@@ -201,9 +201,11 @@ def run(settings: Settings, clock=time.time) -> int:
         if warning:
             log.warning("%s", warning, extra={"site": settings.site})
         report = _collect_within(settings, deadline, clock(), state)
+        if _saves_state(settings):
+            _hand_over(state, report)
         guard.raising = False  # from here a signal must not tear a write in half
         code = _publish(settings, report, deadline, state.outputs)
-        code = _save_state(settings, state, report, code)
+        code = _save_state(settings, state, code)
         if guard.signum is not None:
             code = Interrupted(guard.signum).exit_code
     summary = " ".join(
@@ -269,16 +271,27 @@ def _collect_within(settings: Settings, deadline: Deadline, started_at: float,
                      max_series=settings.max_series)
 
 
-def _save_state(settings: Settings, state: RunState, report: RunReport, code: int) -> int:
-    """Keep what the collectors hand over, after publishing: the numbers just published were
-    computed from this new state, and if it cannot be saved, the next run recomputes them
-    from the old one, so no job is lost or counted twice either way (docs/state.md)."""
-    if settings.dry_run or settings.state_file is None:
-        return code
+def _saves_state(settings: Settings) -> bool:
+    return not settings.dry_run and settings.state_file is not None
+
+
+def _hand_over(state: RunState, report: RunReport) -> None:
+    """Each collector's new part replaces its old one, as soon as the collection ends (in
+    this thread: a collector left behind at the deadline hands nothing over), so the old
+    part's JSON text is freed before the exposition is made. A collector without a new part
+    keeps its old one."""
     for outcome in report.outcomes:
         kept = outcome.state() if outcome.state is not None else None
         if kept is not None:
             state.collectors[outcome.name] = kept
+
+
+def _save_state(settings: Settings, state: RunState, code: int) -> int:
+    """Save the state, after publishing: the numbers just published were computed from this
+    new state, and if it cannot be saved, the next run recomputes them from the old one, so
+    no job is lost or counted twice either way (docs/state.md)."""
+    if not _saves_state(settings):
+        return code
     try:
         save_state(settings.state_file, state)
     except NbuPushError as exc:

@@ -111,8 +111,10 @@ def load(path: str | None, site: str, server: str) -> tuple[RunState, str | None
         return fresh, (f"state file {path} belongs to site {document.site!r} at"
                        f" {document.server!r}; starting afresh")
     outputs = document.outputs  # absent in a state written before remote write
-    return RunState(site, server, dict(document.collectors),
-                    outputs if isinstance(outputs, dict) else {}), None
+    # each part copied out of the file's bytes, which go now: a part replaced by its
+    # collector's new state is freed at once (run.py), not held by a part still in use
+    parts = {name: msgspec.Raw(bytes(part)) for name, part in document.collectors.items()}
+    return RunState(site, server, parts, outputs if isinstance(outputs, dict) else {}), None
 
 
 class _Document(msgspec.Struct):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,8 +123,9 @@ class ClientBook:
                     and isinstance(row[5], str) and isinstance(row[6], list)
                     and all(type(v) is int for v in row[6])):
                 raise ValueError("a client fact of the wrong shape")
-            book.facts[(row[0], row[1], row[2])] = Fact(row[3], row[4], row[5], tuple(row[6]),
-                                                        *row[7:])
+            # a policy's name and type, and a status, repeat across thousands of clients
+            book.facts[(row[0], sys.intern(row[1]), sys.intern(row[2]))] = Fact(
+                row[3], row[4], sys.intern(row[5]), tuple(row[6]), *row[7:])
         for row in _list(document.get("looked_up")):
             if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)
                     and type(row[1]) is int):
