@@ -290,7 +290,7 @@ def _save_state(settings: Settings, state: RunState, code: int) -> int:
     """Save the state, after publishing: the numbers just published were computed from this
     new state, and if it cannot be saved, the next run recomputes them from the old one, so
     no job is lost or counted twice either way (docs/state.md)."""
-    if not _saves_state(settings):
+    if settings.dry_run or settings.state_file is None:
         return code
     try:
         save_state(settings.state_file, state)
