@@ -307,6 +307,11 @@ class Settings:
                               windows=self.job_windows, max_series=self.max_series,
                               options=self.collector_options)
 
+    @property
+    def state_saved_to(self) -> str | None:
+        """Where the run saves its state: nowhere on a dry run, which only prints."""
+        return None if self.dry_run else self.state_file
+
     def sinks(self, deadline: Deadline, timestamp_ms: int = 0,
               kept: dict[str, Any] | None = None,
               keep: frozenset[str] = frozenset()) -> list[Sink]:

@@ -201,7 +201,7 @@ def run(settings: Settings, clock=time.time) -> int:
         if warning:
             log.warning("%s", warning, extra={"site": settings.site})
         report = _collect_within(settings, deadline, clock(), state)
-        if _saves_state(settings):
+        if settings.state_saved_to is not None:
             _hand_over(state, report)
         guard.raising = False  # from here a signal must not tear a write in half
         code = _publish(settings, report, deadline, state.outputs)
@@ -271,10 +271,6 @@ def _collect_within(settings: Settings, deadline: Deadline, started_at: float,
                      max_series=settings.max_series)
 
 
-def _saves_state(settings: Settings) -> bool:
-    return not settings.dry_run and settings.state_file is not None
-
-
 def _hand_over(state: RunState, report: RunReport) -> None:
     """Each collector's new part replaces its old one, as soon as the collection ends (in
     this thread: a collector left behind at the deadline hands nothing over), so the old
@@ -290,10 +286,10 @@ def _save_state(settings: Settings, state: RunState, code: int) -> int:
     """Save the state, after publishing: the numbers just published were computed from this
     new state, and if it cannot be saved, the next run recomputes them from the old one, so
     no job is lost or counted twice either way (docs/state.md)."""
-    if settings.dry_run or settings.state_file is None:
+    if settings.state_saved_to is None:
         return code
     try:
-        save_state(settings.state_file, state)
+        save_state(settings.state_saved_to, state)
     except NbuPushError as exc:
         log.error("%s; the next run starts again from the previous state", exc,
                   extra={"site": settings.site})
