@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import functools
 import json
 import os
 import platform
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -43,17 +45,32 @@ class Measurement:
     jobs: int
     code: int
     per_collector: dict[str, tuple[int, float]]  # collector -> (requests, seconds)
+    server_cpu: float = 0.0  # the server's CPU seconds while this run read from it
 
 
-def start_simulator(jobs: int, latency_ms: float, args: argparse.Namespace
-                    ) -> tuple[subprocess.Popen, dict]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nbu_push.simulator", "--tls", "--jobs", str(jobs),
-         "--units", "40", "--faults", f"latency_ms={latency_ms}", "--burst", str(args.burst),
-         "--hours", str(args.hours), *(["--finished"] if args.finished else [])],
-        stdout=subprocess.PIPE, text=True)
+def start_server(jobs: int, latency_ms: float, args: argparse.Namespace
+                 ) -> tuple[subprocess.Popen, dict]:
+    """The simulator, or with --server fast, bench/fast_server.py (pre-encoded jobs)."""
+    shape = ["--jobs", str(jobs), "--units", "40", "--burst", str(args.burst), "--hours",
+             str(args.hours), *(["--finished"] if args.finished else [])]
+    if args.server == "fast":
+        command = [os.path.join(os.path.dirname(__file__), "fast_server.py"),
+                   "--latency-ms", str(latency_ms)]
+    else:
+        command = ["-m", "nbu_push.simulator", "--tls", "--faults", f"latency_ms={latency_ms}"]
+    proc = subprocess.Popen([sys.executable, *command, *shape], stdout=subprocess.PIPE,
+                            text=True)
     assert proc.stdout is not None
-    return proc, json.loads(proc.stdout.readline())
+    info = json.loads(proc.stdout.readline())
+    info.setdefault("pid", proc.pid)
+    return proc, info
+
+
+def cpu_seconds(pid: int) -> float:
+    """A running process's user and system CPU time so far (the server's, from /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+        fields = handle.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -134,6 +151,14 @@ def run_once(info: dict, env_extra: dict[str, str], save_state: bool) -> Measure
                        {name: (requests[name], seconds[name]) for name in sorted(requests)})
 
 
+def served(info: dict, measure: Callable[[], Measurement]) -> Measurement:
+    """A measurement, with the CPU time the server spent answering it."""
+    before = cpu_seconds(info["pid"])
+    measurement = measure()
+    measurement.server_cpu = cpu_seconds(info["pid"]) - before
+    return measurement
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", default="1000,10000,100000")
@@ -153,6 +178,8 @@ def main() -> None:
     parser.add_argument("--collectors", default="", help="NBU_COLLECTORS (default: all)")
     parser.add_argument("--save-state", action="store_true",
                         help="nbu-push writes a textfile and a new run state, not --dry-run")
+    parser.add_argument("--server", choices=("simulator", "fast"), default="simulator",
+                        help="fast: bench/fast_server.py, pre-encoded jobs (jobs and storage)")
     parser.add_argument("--per-collector", action="store_true",
                         help="also print requests and seconds per collector (median run)")
     args = parser.parse_args()
@@ -162,11 +189,13 @@ def main() -> None:
           f" {platform.python_version()}, {platform.platform()}; burst {args.burst:g},"
           f" jobs over {args.hours:g} h, {'every job finished, ' if args.finished else ''}"
           f" slicing {args.slicing or 'default'}, collectors {args.collectors or 'all'},"
-          f" {'a textfile and a new run state' if args.save_state else '--dry-run, no state'}")
+          f" {'a textfile and a new run state' if args.save_state else '--dry-run, no state'},"
+          f" server {args.server}")
     print("| jobs served | jobs read | latency | K | nbu-push wall s (best / median) | bare"
           " client wall s (best / median) | ratio (medians) | CPU s (nbu-push / bare) | peak RSS"
-          " MiB (nbu-push / bare) | requests | received MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          " MiB (nbu-push / bare) | requests | received MiB | server CPU s (during nbu-push /"
+          " bare) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     cases = [(int(jobs), float(latency), args.repeat) for latency in args.latency.split(",")
              for jobs in args.jobs.split(",")]
     if args.cases:
@@ -176,7 +205,7 @@ def main() -> None:
             latency, _, repeat = rest.partition("x")
             cases.append((int(jobs), float(latency), int(repeat or args.repeat)))
     for jobs, latency, repeat in cases:
-        simulator, info = start_simulator(jobs, latency, args)
+        simulator, info = start_server(jobs, latency, args)
         try:
             concurrency = args.concurrency or ("8" if latency else "")
             env = {"NBU_CONCURRENCY": concurrency} if concurrency else {}
@@ -187,9 +216,10 @@ def main() -> None:
             runs, bare = [], []
             reads_jobs = not args.collectors or "jobs" in args.collectors.split(",")
             for _ in range(repeat):  # interleaved: both see the same machine
-                runs.append(run_once(info, env, args.save_state))
+                runs.append(served(info, functools.partial(run_once, info, env,
+                                                             args.save_state)))
                 if reads_jobs:  # the bare client reads jobs: nothing to compare otherwise
-                    bare.append(run_bare(info, concurrency))
+                    bare.append(served(info, functools.partial(run_bare, info, concurrency)))
             bare = bare or [Measurement(float("nan"), float("nan"), float("nan"), 0, 0.0, 0,
                                         0, {})]
             runs.sort(key=lambda m: m.wall)
@@ -205,7 +235,8 @@ def main() -> None:
               f" {base_median.wall:.2f} | {median.wall / base_median.wall:.2f} |"
               f" {best.cpu:.2f} / {base.cpu:.2f} | {max(r.max_rss_mib for r in runs):.1f} /"
               f" {max(r.max_rss_mib for r in bare):.1f} |"
-              f" {best.requests} | {best.received_mib:.1f} |", flush=True)
+              f" {best.requests} | {best.received_mib:.1f} |"
+              f" {median.server_cpu:.2f} / {base_median.server_cpu:.2f} |", flush=True)
         if args.per_collector:
             for name, (sent, took) in median.per_collector.items():
                 print(f"|   | collector `{name}` | | {took:.3f} s | | | {sent} | |")
