@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -43,13 +43,6 @@ class Attempts:
     snapshot: Any = None  # the latest end of a usable SNAPSHOT (never a backup copy)
     duplicate: Any = None  # ... of a usable DUPLICATE (a further copy of an image)
     replicate: Any = None  # ... of a usable REPLICATE
-
-    def add_kind(self, kind: str, end: Any, status: object) -> None:
-        """A job carrying the verdict `kind` for this client (_verdict.verdict_of)."""
-        if kind == BACKUP:
-            self.add(end, status)
-        elif usable(status):
-            keep_latest(self, kind, end)
 
     def add(self, end: Any, status: object) -> None:
         code = status if type(status) is int else number(status)
@@ -113,18 +106,24 @@ class Backups:
         self._by_raw: dict[Hashable, Attempts] = {}
         self._lock = threading.Lock()
 
-    def observe(self, attrs: JobAttributes, end: str, kind: str) -> None:
-        raw_key: Hashable = (attrs.clientName, attrs.policyName, attrs.policyType)
+    def observe(self, verdicts: Iterable[tuple[JobAttributes, str, str]]) -> None:
+        """Jobs that carry a verdict for their client: (attributes, endTime, kind)."""
+        by_raw = self._by_raw
         with self._lock:
-            try:
-                seen = self._by_raw.get(raw_key)
-            except TypeError:  # an unhashable value (list, object): normalize it now
-                raw_key = (label(attrs.clientName, ""), label(attrs.policyName),
-                           label(attrs.policyType))
-                seen = self._by_raw.get(raw_key)
-            if seen is None:
-                seen = self._by_raw[interned(raw_key)] = Attempts()
-            seen.add_kind(kind, end, attrs.status)
+            for attrs, end, kind in verdicts:
+                raw_key: Hashable = (attrs.clientName, attrs.policyName, attrs.policyType)
+                try:
+                    seen = by_raw.get(raw_key)
+                except TypeError:  # an unhashable value (list, object): normalize it now
+                    raw_key = (label(attrs.clientName, ""), label(attrs.policyName),
+                               label(attrs.policyType))
+                    seen = by_raw.get(raw_key)
+                if seen is None:
+                    seen = by_raw[interned(raw_key)] = Attempts()
+                if kind == BACKUP:
+                    seen.add(end, attrs.status)
+                elif usable(attrs.status):
+                    keep_latest(seen, kind, end)
 
     def by_client(self) -> dict[ClientKey, Attempts]:
         """Labelled once: keys that read alike are merged; a job without a client name

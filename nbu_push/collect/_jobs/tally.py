@@ -63,16 +63,18 @@ class JobTally:
         """Fold records in; returns how many were skipped as malformed (no attributes).
 
         The hot loop of a run (once per job): it touches only raw values and leaves every
-        normalization to `take_buckets()` and `Backups.by_client()`, once per distinct key."""
+        normalization to `take_buckets()` and `Backups.by_client()`, once per distinct key;
+        the jobs that carry a verdict for their client go to `backups` once per call."""
         skipped = 0
-        raw, observe = self._open, self.backups.observe
+        raw, verdicts = self._open, []
         for record in records:
             attrs = record.attributes
             if attrs is None:
                 skipped += 1
                 self.unreadable_ends += 1
                 continue
-            end, job_type = attrs.endTime, attrs.jobType
+            end, job_type, policy_type, status = (attrs.endTime, attrs.jobType,
+                                                  attrs.policyType, attrs.status)
             minute = None  # no readable end: `take_buckets` puts it in the fallback minute
             if type(end) is not str:
                 self.unreadable_ends += 1
@@ -81,15 +83,15 @@ class JobTally:
                 if end[-1:] == "Z":  # the minute prefix of a UTC time, else parsed later
                     minute = end[:16]
                 if type(job_type) is str and job_type in KIND_OF_JOB_TYPE:
-                    kind = verdict_of(job_type, attrs.policyType, attrs.jobId,
-                                      attrs.parentJobId, attrs.childCount)
+                    kind = verdict_of(job_type, policy_type, attrs.jobId, attrs.parentJobId,
+                                      attrs.childCount)
                     if kind is not None:
-                        observe(attrs, end, kind)
-            raw_key: Hashable = (job_type, attrs.policyType, attrs.status, minute)
+                        verdicts.append((attrs, end, kind))
+            raw_key: Hashable = (job_type, policy_type, status, minute)
             try:
                 group = raw.get(raw_key)
             except TypeError:  # an unhashable value (list, object): normalize it now
-                raw_key = (*group_key(job_type, attrs.policyType, attrs.status), minute)
+                raw_key = (*group_key(job_type, policy_type, status), minute)
                 group = raw.get(raw_key)
             if group is None:
                 if minute is not None and minute > self._newest:  # the minutes before are
@@ -104,6 +106,8 @@ class JobTally:
             if group.add_leaf(attrs.kilobytesTransferred, attrs.kilobytesDataTransferred,
                               attrs.numberOfFiles):
                 self.values_skipped += 1
+        if verdicts:
+            self.backups.observe(verdicts)
         return skipped
 
     def _pack(self, before: str | None = None) -> None:
