@@ -44,7 +44,8 @@ class Measurement:
     received_mib: float
     jobs: int
     code: int
-    per_collector: dict[str, tuple[int, float]]  # collector -> (requests, seconds)
+    per_collector: dict[str, tuple[int, float, float]]  # collector -> (requests, wall s,
+    # CPU s)
     server_cpu: float = 0.0  # the server's CPU seconds while this run read from it
 
 
@@ -134,6 +135,7 @@ def run_once(info: dict, env_extra: dict[str, str], save_state: bool) -> Measure
     values: dict[str, float] = {}
     requests: dict[str, int] = {}
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             collector = sample.labels.get("collector", "")
@@ -141,6 +143,8 @@ def run_once(info: dict, env_extra: dict[str, str], save_state: bool) -> Measure
                 requests[collector] = int(sample.value)
             if sample.name == "nbu_push_collector_duration_seconds":
                 seconds[collector] = sample.value
+            if sample.name == "nbu_push_collector_cpu_seconds":
+                cpu[collector] = sample.value
             if sample.name in ("nbu_push_api_requests", "nbu_push_api_received_bytes") or (
                     sample.name == "nbu_push_records_read" and collector == "jobs"):
                 values[sample.name] = values.get(sample.name, 0) + sample.value
@@ -148,7 +152,8 @@ def run_once(info: dict, env_extra: dict[str, str], save_state: bool) -> Measure
                        int(values["nbu_push_api_requests"]),
                        values["nbu_push_api_received_bytes"] / 2**20,
                        int(values.get("nbu_push_records_read", 0)), done.code,
-                       {name: (requests[name], seconds[name]) for name in sorted(requests)})
+                       {name: (requests[name], seconds[name], cpu[name])
+                        for name in sorted(requests)})
 
 
 def served(info: dict, measure: Callable[[], Measurement]) -> Measurement:
@@ -181,7 +186,8 @@ def main() -> None:
     parser.add_argument("--server", choices=("simulator", "fast"), default="simulator",
                         help="fast: bench/fast_server.py, pre-encoded jobs (jobs and storage)")
     parser.add_argument("--per-collector", action="store_true",
-                        help="also print requests and seconds per collector (median run)")
+                        help="also print requests, wall and CPU seconds per collector (median"
+                        " run)")
     args = parser.parse_args()
     # as installed: pip compiles the bytecode, and this machine sets PYTHONDONTWRITEBYTECODE
     compileall.compile_dir(os.path.dirname(nbu_push.__file__), quiet=1)
@@ -238,8 +244,9 @@ def main() -> None:
               f" {best.requests} | {best.received_mib:.1f} |"
               f" {median.server_cpu:.2f} / {base_median.server_cpu:.2f} |", flush=True)
         if args.per_collector:
-            for name, (sent, took) in median.per_collector.items():
-                print(f"|   | collector `{name}` | | {took:.3f} s | | | {sent} | |")
+            print("| collector | requests | wall s | CPU s |\n|---|---:|---:|---:|")
+            for name, (sent, took, spent) in median.per_collector.items():
+                print(f"| `{name}` | {sent} | {took:.3f} | {spent:.3f} |")
 
 
 if __name__ == "__main__":

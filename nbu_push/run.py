@@ -114,7 +114,7 @@ def _after(needed: dict[str, Future[CollectorOutcome]], collector: Collector[Any
         ctx.inputs[used] = future.result() if future not in stuck else CollectorOutcome(
             used, False, 0.0, CollectorStats(),
             error=DeadlineExceeded(f"{used} did not end by the run deadline"))
-    return _run_collector(collector, client, ctx)
+    return ctx.stats.on_cpu(_run_collector)(collector, client, ctx)
 
 
 def collect(settings: Settings, deadline: Deadline, started_at: float,

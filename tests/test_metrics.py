@@ -28,6 +28,7 @@ CONTRACT = {
     "nbu_push_duration_seconds": ["site"],
     "nbu_push_collector_success": ["collector", "site"],
     "nbu_push_collector_duration_seconds": ["collector", "site"],
+    "nbu_push_collector_cpu_seconds": ["collector", "site"],
     "nbu_push_api_version_info": ["site", "version"],
     "nbu_push_build_info": ["python_version", "site", "version"],
     "nbu_push_api_requests": ["collector", "site"],

@@ -200,7 +200,7 @@ def _look_up_all(client: NetBackupClient, ctx: CollectContext, batch: list[str],
     jobs this run read are kept whatever a look-up does. A signal, or any other error, ends
     the collector with its book kept (Incomplete)."""
     pool = ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="lookup")
-    futures = {pool.submit(_look_up, client, ctx, name): name for name in batch}
+    futures = {pool.submit(ctx.stats.on_cpu(_look_up), client, ctx, name): name for name in batch}
     try:
         pending = wait_within(futures, client.deadline)
     finally:

@@ -38,9 +38,10 @@ def _oldest_start(client: NetBackupClient, ctx: CollectContext, state: str) -> f
 def collect_job_states(client: NetBackupClient, ctx: CollectContext) -> JobStates:
     summary = JobStates()
     with ThreadPoolExecutor(len(STATES) + len(AGED_STATES), thread_name_prefix="states") as pool:
-        counts = {state: pool.submit(count_matching, client, ctx.stats, _state_filter(state))
+        count, oldest_start = ctx.stats.on_cpu(count_matching), ctx.stats.on_cpu(_oldest_start)
+        counts = {state: pool.submit(count, client, ctx.stats, _state_filter(state))
                   for state in STATES}
-        oldest = {state: pool.submit(_oldest_start, client, ctx, state)
+        oldest = {state: pool.submit(oldest_start, client, ctx, state)
                   for state in AGED_STATES}
         for state, future in counts.items():
             summary.current[state] = future.result()

@@ -16,6 +16,7 @@ totals. See docs/metrics.md.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -67,9 +68,10 @@ def plan_slices(client: NetBackupClient, ctx: CollectContext, start_ms: int, end
         return [(start_ms, end_ms)]
     if not ctx.balance_slices:
         return slicing.split_window(start_ms, end_ms, parts)
+    count = ctx.stats.on_cpu(functools.partial(count_jobs, client, ctx))
     try:
-        return slicing.plan(start_ms, end_ms, parts, lambda ranges: list(pool.map(
-            lambda bounds: count_jobs(client, ctx, bounds), ranges)))
+        return slicing.plan(start_ms, end_ms, parts,
+                            lambda ranges: list(pool.map(count, ranges)))
     except AuthError:
         raise
     except NbuPushError as exc:  # e.g. 406 on 10.3, which counts only with version 6.0
@@ -183,7 +185,8 @@ def _read(client: NetBackupClient, ctx: CollectContext, gaps: list[tuple[int, in
             slices_for(ctx.concurrency, end - start, total, rate))]
     cancel = threading.Event()
     with ThreadPoolExecutor(len(slices), thread_name_prefix="jobs") as pool:
-        futures = [pool.submit(_read_slice, client, ctx, bounds, cancel, new_tally)
+        futures = [pool.submit(ctx.stats.on_cpu(_read_slice), client, ctx, bounds, cancel,
+                               new_tally)
                    for bounds in slices]
         for future in as_completed(futures):
             if future.result().error is not None:

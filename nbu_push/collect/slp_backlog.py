@@ -89,7 +89,8 @@ def _read_state(client: NetBackupClient, ctx: CollectContext, state: str) -> Slp
 def collect_slp_backlog(client: NetBackupClient, ctx: CollectContext) -> SlpBacklog:
     total = SlpBacklog()
     with ThreadPoolExecutor(len(BACKLOG_STATES), thread_name_prefix="slp") as pool:
-        for backlog in pool.map(lambda state: _read_state(client, ctx, state), BACKLOG_STATES):
+        read = ctx.stats.on_cpu(lambda state: _read_state(client, ctx, state))
+        for backlog in pool.map(read, BACKLOG_STATES):
             total.merge(backlog)
     return total
 
