@@ -6,7 +6,7 @@ jobs and storage beside the bare client against the fast server (0 ms, and 20 ms
 NBU_CONCURRENCY=8), and the default run (every collector) collector by collector. Each step
 is one of the benchmarks in bench/, run as a process; their tables are printed as they come.
 
-    .venv/bin/python bench/scale.py            # about 6 minutes on the project's machine
+    .venv/bin/python bench/scale.py            # about 8 minutes on the project's machine
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ STEPS: tuple[tuple[str, list[str]], ...] = (
      ["incremental.py", "--rate", "100000", "--window", "1h", "--state-only"]),
     ("Jobs and storage beside the bare client, against the fast server",
      ["bench.py", "--server", "fast", "--finished", "--hours", "23", "--collectors",
-      "jobs,storage", "--cases", "100000@0x21,100000@20x9"]),
+      "jobs,storage", "--cases", "100000@0x21,100000@20x15"]),
     ("The default run (every collector) against the simulator, collector by collector",
      ["bench.py", "--jobs", "100000", "--latency", "0,20", "--repeat", "3",
       "--per-collector"]),
