@@ -33,8 +33,8 @@ PER_COLLECTOR: tuple[tuple[str, str, Callable[[CollectorOutcome], float]], ...] 
     ("nbu_push_collector_duration_seconds", "Wall time of the collector in the last run.",
      lambda o: o.duration_seconds),
     ("nbu_push_collector_cpu_seconds",
-     "CPU time (user and system) of the collector's threads and its workers' in the last"
-     " run.", lambda o: o.stats.cpu_seconds),
+     "CPU time (user and system) of the collector's thread and of the workers it starts"
+     " in the last run.", lambda o: o.stats.cpu_seconds),
     ("nbu_push_api_requests", "NetBackup API requests the collector sent in the last run.",
      lambda o: o.stats.requests),
     ("nbu_push_api_received_bytes",

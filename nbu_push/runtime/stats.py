@@ -23,7 +23,7 @@ class CollectorStats:
     values_skipped: int = 0  # values present but unusable (beyond int64, negative); the
     # record still counts, without that value
     page_cap_hits: int = 0  # cursor chains or offset loops stopped by NBU_MAX_PAGES
-    cpu_seconds: float = 0.0  # CPU time of the collector's own threads and its workers'
+    cpu_seconds: float = 0.0  # CPU time of the collector's thread and of its workers'
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **increments: float) -> None:
