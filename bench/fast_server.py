@@ -31,6 +31,8 @@ import http.client
 import json
 import os
 import re
+import shutil
+import signal
 import socket
 import ssl
 import sys
@@ -183,20 +185,23 @@ def main() -> None:
     args = parser.parse_args()
     sim = Simulator(jobs=args.jobs, units=args.units, hours=args.hours, burst=args.burst,
                     finished=args.finished, record=False)
+    # stopped with SIGTERM (bench.py, the tests): end through `finally`, which cleans up
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    folder = tempfile.mkdtemp(prefix="nbu-fast-")
     sim.start()
-    certificate = self_signed_certificate(tempfile.mkdtemp(prefix="nbu-fast-"))
-    server = Server(sim, args.latency_ms / 1000, certificate)
-    gc.freeze()  # the records live as long as the process
-    print(json.dumps({"url": f"https://127.0.0.1:{server.port}/netbackup",
-                      "api_key": server.api_key, "ca_file": certificate[0],
-                      "pid": os.getpid()}), flush=True)
     try:
+        certificate = self_signed_certificate(folder)
+        server = Server(sim, args.latency_ms / 1000, certificate)
+        gc.freeze()  # the records live as long as the process
+        print(json.dumps({"url": f"https://127.0.0.1:{server.port}/netbackup",
+                          "api_key": server.api_key, "ca_file": certificate[0],
+                          "pid": os.getpid()}), flush=True)
         server.serve()
     except KeyboardInterrupt:
         pass
     finally:
         sim.stop()
-    sys.exit(0)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

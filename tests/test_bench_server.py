@@ -37,6 +37,7 @@ def test_the_fast_server_serves_the_simulators_jobs_in_pages_and_counts():
     finally:
         server.terminate()
         server.wait(timeout=10)
+    assert not os.path.exists(info["ca_file"])  # SIGTERM cleans up its certificate
     with Simulator(tls=True, finished=True, record=False, **SHAPE) as sim:
         simulated = jobs_read(sim.url, sim.api_key, sim.ca_file)
     for name in ("nbu_jobs_finished", "nbu_jobs_transferred_bytes", "nbu_storage_unit_used_bytes"):
